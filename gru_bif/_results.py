@@ -24,6 +24,10 @@ class RESULTS(optx.RESULTS):  # pyright: ignore[reportGeneralTypeIssues]
         "Give a better `x0` (e.g. from `gru_bif.find_equilibria`) or a `p0` where x0 is a "
         "fixed point."
     )
+    singular_start = (
+        "The start point is singular (a fold or branch point at p0), so the branch "
+        "direction is undefined. Move p0 a little away from the bifurcation."
+    )
     nonfinite_vector_field = (
         "The vector field returned NaN or inf during continuation. Check the vector field "
         "and the parameter range [p_min, p_max]."

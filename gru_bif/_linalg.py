@@ -1,0 +1,41 @@
+"""Small dense linear algebra shared by the solvers.
+
+Continuation needs a solve *and* the sign of the determinant of the same bordered
+matrix (the branch-point test), which lineax does not expose; so the bordered solves of
+the continuation loop go through one LU factorisation here. Everything else uses lineax.
+"""
+
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import lineax as lx
+
+
+def lu_solve_det(A, b):
+    """Solve `A x = b` and return `(x, det_value)` from one LU factorisation.
+
+    `det_value` is `sign(det A) · exp(mean(log|diag U|))`: a continuous function with the
+    sign of `det A` that vanishes with it, but does not over- or underflow for large
+    matrices (a scaled determinant, used as a test function)."""
+    lu, piv = jsl.lu_factor(A)
+    x = jsl.lu_solve((lu, piv), b)
+    diag = jnp.diagonal(lu)
+    n = A.shape[0]
+    swaps = jnp.sum(piv != jnp.arange(n))
+    sign = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
+    logabs = jnp.mean(jnp.log(jnp.abs(diag)))
+    return x, sign * jnp.exp(logabs)
+
+
+def solve(A, b):
+    """Dense solve through lineax (LU); `A` square, `b` a vector."""
+    return lx.linear_solve(lx.MatrixLinearOperator(A), b, lx.LU(), throw=False).value
+
+
+def null_vector(A, guess):
+    """A right null vector of the (nearly) singular square `A`, by one bordered solve:
+    `[[A, c], [c^T, 0]] [v; s] = [0; 1]` with `c = guess`. Returns `v / |v|`."""
+    n = A.shape[0]
+    M = jnp.block([[A, guess[:, None]], [guess[None, :], jnp.zeros((1, 1), A.dtype)]])
+    rhs = jnp.zeros(n + 1, A.dtype).at[n].set(1.0)
+    v = solve(M, rhs)[:n]
+    return v / jnp.linalg.norm(v)

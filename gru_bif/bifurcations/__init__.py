@@ -1,0 +1,1 @@
+"""Test functions, defining systems and normal-form coefficients of bifurcations."""

@@ -1,0 +1,363 @@
+"""Front door: `continuation(problem, x0, p0, ...) -> Branch`."""
+
+import warnings
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._results import RESULTS
+from ..branch import Branch
+from ..problem import Problem
+from .engine import (
+    AbstractContinuationAlgorithm,
+    ContinuationState,
+    PseudoArclength,
+    _continuation_jit,
+    _init,
+    _Settings,
+    _StaticSettings,
+    _step,
+)
+from .problems import AbstractContinuationProblem, EquilibriumProblem
+
+_FATAL = ("start_not_converged", "singular_start", "nonfinite_vector_field")
+
+
+def _concrete(x):
+    try:
+        return np.asarray(x)
+    except Exception:  # a tracer: checks happen at run time via result codes
+        return None
+
+
+def _default_tol(dtype):
+    return 1e-10 if jnp.finfo(dtype).bits >= 64 else 1e-5
+
+
+def _build(
+    problem,
+    x0,
+    p0,
+    *,
+    p_min,
+    p_max,
+    ds,
+    ds_min,
+    ds_max,
+    max_steps,
+    tol,
+    max_newton,
+    target_newton,
+    max_angle,
+    max_special_points,
+    algorithm,
+    hopf,
+    stability,
+):
+    if isinstance(problem, Problem):
+        cp = EquilibriumProblem(problem, hopf=hopf, stability=stability)
+    elif isinstance(problem, AbstractContinuationProblem):
+        cp = problem
+    else:
+        raise ValueError(
+            "`problem` must be a gru_bif.Problem (equilibria) or an "
+            f"AbstractContinuationProblem; got {type(problem).__name__}."
+        )
+    if max_steps < 1:
+        raise ValueError(f"max_steps={max_steps}; it must be at least 1.")
+    if max_special_points < 1:
+        raise ValueError(f"max_special_points={max_special_points}; use at least 1.")
+    if not isinstance(algorithm, AbstractContinuationAlgorithm):
+        raise ValueError(
+            "`algorithm` must be gru_bif.PseudoArclength() or gru_bif.Natural(); got "
+            f"{algorithm!r}."
+        )
+    x0 = jnp.asarray(x0)
+    if not jnp.issubdtype(x0.dtype, jnp.floating):
+        x0 = x0.astype(jnp.result_type(float))
+    if x0.ndim == 0:
+        x0 = x0[None]
+    if x0.ndim != 1:
+        raise ValueError(
+            f"x0 must be a state vector of shape (d,); got shape {x0.shape}. To continue "
+            "many systems, jax.vmap over continuation."
+        )
+    dtype = x0.dtype
+    if p0 is None:
+        p0 = cp.problem.p if isinstance(cp, EquilibriumProblem) else None
+        if p0 is None:
+            raise ValueError("Give the start parameter value `p0`.")
+    p0 = jnp.asarray(p0, dtype)
+    if isinstance(cp, EquilibriumProblem):
+        d_out = jax.eval_shape(lambda: cp.residual(jnp.concatenate([x0, p0[None]])))
+        if d_out.shape != x0.shape:
+            raise ValueError(
+                f"The vector field returns shape {d_out.shape} for a state of shape "
+                f"{x0.shape}; they must agree. Check x0's length."
+            )
+    if tol is None:
+        tol = _default_tol(dtype)
+    eps = float(jnp.finfo(dtype).eps)
+    tol_c = _concrete(tol)
+    if tol_c is not None and float(tol_c) < 10 * eps:
+        new_tol = _default_tol(dtype)
+        warnings.warn(
+            f"tol={float(tol_c):.3g} cannot be reached in {jnp.dtype(dtype).name} "
+            f"(machine epsilon {eps:.3g}); using tol={new_tol:.3g} instead. Enable "
+            "float64 (jax.config.update('jax_enable_x64', True)) for tighter tolerances.",
+            stacklevel=3,
+        )
+        tol = new_tol
+    checks = [_concrete(v) for v in (p0, p_min, p_max, ds)]
+    if all(c is not None for c in checks):
+        p0c, pmin, pmax, dsc = (float(c) for c in checks)
+        if not pmin < pmax:
+            raise ValueError(f"p_min={pmin} must be below p_max={pmax}.")
+        if not pmin <= p0c <= pmax:
+            raise ValueError(
+                f"p0={p0c} lies outside [p_min, p_max] = [{pmin}, {pmax}]; widen the "
+                "range or start inside it."
+            )
+        if dsc == 0 or not np.isfinite(dsc):
+            raise ValueError(
+                f"ds={dsc}: the step must be a finite non-zero number; its sign picks "
+                "the direction (or use direction='both')."
+            )
+        x0c = _concrete(x0)
+        if x0c is not None and not np.all(np.isfinite(x0c)):
+            raise ValueError(f"x0 contains NaN or inf: {x0c}.")
+    if ds_max is None:
+        ds_max = 10 * jnp.abs(jnp.asarray(ds))
+    if ds_min is None:
+        ds_min = 1e-6 * jnp.abs(jnp.asarray(ds)) if jnp.finfo(dtype).bits >= 64 else (
+            1e-3 * jnp.abs(jnp.asarray(ds))
+        )
+    settings = _Settings(
+        p_min=jnp.asarray(p_min, dtype),
+        p_max=jnp.asarray(p_max, dtype),
+        ds=jnp.abs(jnp.asarray(ds, dtype)),
+        ds_min=jnp.asarray(ds_min, dtype),
+        ds_max=jnp.asarray(ds_max, dtype),
+        tol=jnp.asarray(tol, dtype),
+        cos_max_angle=jnp.asarray(np.cos(max_angle), dtype),
+    )
+    static = _StaticSettings(
+        max_steps=int(max_steps),
+        max_newton=int(max_newton),
+        target_newton=int(target_newton),
+        max_special_points=int(max_special_points),
+        max_locate_iterations=60,
+        algorithm=algorithm,
+    )
+    u0 = jnp.concatenate([x0, p0[None]])
+    return cp, u0, settings, static
+
+
+def continuation(
+    problem: "Problem | AbstractContinuationProblem",
+    x0,
+    p0=None,
+    *,
+    p_min,
+    p_max,
+    ds: float = 0.01,
+    ds_min=None,
+    ds_max=None,
+    max_steps: int = 500,
+    direction: "Literal['forward', 'backward', 'both'] | int" = "forward",
+    tol=None,
+    max_newton: int = 8,
+    target_newton: int = 3,
+    max_angle: float = 0.6,
+    max_special_points: int = 16,
+    algorithm: AbstractContinuationAlgorithm = PseudoArclength(),
+    hopf: str = "auto",
+    stability: bool = True,
+    throw: bool = True,
+) -> Branch:
+    """Continue a branch of equilibria (or of any `AbstractContinuationProblem`) in one
+    parameter, detecting and locating folds, Hopf points and branch points.
+
+    **Arguments:**
+
+    - `problem`: a `gru_bif.Problem` (equilibria of `f(t, x, args)` in `problem.param`)
+        or any `AbstractContinuationProblem`.
+    - `x0`: a state at (or near) an equilibrium at `p0`; corrected by Newton first.
+    - `p0`: the start parameter value (default: the current value in `problem.args`).
+    - `p_min`, `p_max`: the branch stops when the parameter leaves this range; the last
+        point is placed exactly on the bound.
+    - `ds`: initial arclength step; its sign chooses the direction (increasing `p` for
+        `ds > 0`) unless `direction` says otherwise. `ds_min` (default `1e-6|ds|`) and
+        `ds_max` (default `10|ds|`) bound the adaptive step.
+    - `max_steps`: capacity: at most this many steps per direction. Outputs have
+        `max_steps + 1` rows (`2 max_steps + 1` for `direction="both"`), NaN-padded.
+    - `direction`: `"forward"` (sign of `ds`), `"backward"`, or `"both"`.
+    - `tol`: Newton tolerance on the step (default 1e-10 in float64, 1e-5 in float32;
+        a value below what the dtype can reach is raised with a warning).
+    - `max_newton`, `target_newton`: Newton iterations allowed per step, and the number
+        the step-size control aims at (fewer: grow ds ×1.5; more: shrink ×0.6).
+    - `max_angle`: largest angle (radians) between successive tangents; steps that turn
+        more are rejected and retried smaller.
+    - `max_special_points`: capacity of `branch.special`.
+    - `algorithm`: `PseudoArclength()` (default; `secant=True` for a secant predictor)
+        or `Natural()`.
+    - `hopf`: Hopf test: `"auto"`, `"bialternate"`, `"eigen"` or `"off"`.
+    - `stability`: count unstable eigenvalues at every point (off for throughput).
+    - `throw`: raise if the branch could not start (start point not an equilibrium,
+        singular, or NaN). Under `jax.vmap`, pass `throw=False` and read
+        `branch.result` per element.
+
+    **Returns:** a `gru_bif.Branch`. Stop reasons other than leaving the range (closed
+    branch, `max_steps`, corrector failure) are reported in `branch.result` and, when
+    not traced, as a warning.
+
+    **Raises:** `ValueError` for bad static input (p0 outside the range, zero step,
+    shapes); a runtime error (with `throw=True`) if the start fails.
+
+    Calls with new values (parameters, start, range, step sizes, tolerances) but the
+    same shapes, the same `f` and the same static options reuse the compiled code.
+    """
+    if direction in ("forward", 1, +1):
+        dirs = (1.0,)
+    elif direction in ("backward", -1):
+        dirs = (-1.0,)
+    elif direction == "both":
+        dirs = (1.0, -1.0)
+    else:
+        raise ValueError(
+            f"direction={direction!r}; use 'forward', 'backward' or 'both'."
+        )
+    ds_c = _concrete(ds)
+    if ds_c is not None and float(ds_c) < 0 and direction != "both":
+        dirs = (-dirs[0],)
+    cp, u0, settings, static = _build(
+        problem,
+        x0,
+        p0,
+        p_min=p_min,
+        p_max=p_max,
+        ds=ds,
+        ds_min=ds_min,
+        ds_max=ds_max,
+        max_steps=max_steps,
+        tol=tol,
+        max_newton=max_newton,
+        target_newton=target_newton,
+        max_angle=max_angle,
+        max_special_points=max_special_points,
+        algorithm=algorithm,
+        hopf=hopf,
+        stability=stability,
+    )
+    branch = _continuation_jit(cp, u0, settings, static, dirs)
+    return _check(branch, throw)
+
+
+def _check(branch: Branch, throw: bool) -> Branch:
+    fatal = jnp.zeros((), bool)
+    for name in _FATAL:
+        fatal = fatal | (branch.result == getattr(RESULTS, name))
+    if throw:
+        branch = eqx.tree_at(
+            lambda b: b.x, branch, branch.result.error_if(branch.x, fatal)
+        )
+    if _concrete(branch.result._value) is not None and np.ndim(
+        _concrete(branch.result._value)
+    ) == 0:
+        r = branch.result
+        if bool(r == RESULTS.corrector_failed) or bool(
+            r == RESULTS.max_steps_reached_continuation
+        ):
+            warnings.warn(
+                f"continuation stopped early after {int(branch.num_points)} points: "
+                + RESULTS[r],
+                stacklevel=3,
+            )
+    return branch
+
+
+class ContinuationIterator:
+    """Manual stepping for notebooks: `it = ContinuationIterator(problem, x0, p0, ...)`
+    (same keywords as `continuation`, one direction), then `state = it.step()` as often
+    as wanted; `it.state.u` is the current point `(x, p)`, `it.branch()` the result so
+    far with special points located. Each step is one compiled call."""
+
+    def __init__(self, problem, x0, p0=None, *, direction=1.0, **kwargs):
+        defaults = dict(
+            ds=0.01,
+            ds_min=None,
+            ds_max=None,
+            max_steps=500,
+            tol=None,
+            max_newton=8,
+            target_newton=3,
+            max_angle=0.6,
+            max_special_points=16,
+            algorithm=PseudoArclength(),
+            hopf="auto",
+            stability=True,
+        )
+        defaults.update(kwargs)
+        self._cp, u0, self._settings, self._static = _build(problem, x0, p0, **defaults)
+        self._direction = jnp.asarray(direction, u0.dtype)
+        self.state: ContinuationState = _init_jit(
+            self._cp, u0, self._direction, self._settings, self._static
+        )
+
+    def step(self) -> ContinuationState:
+        if not bool(self.state.done):
+            self.state = _step_jit(self._cp, self.state, self._settings, self._static)
+        return self.state
+
+    def __iter__(self):
+        while not bool(self.state.done):
+            yield self.step()
+
+    def branch(self) -> Branch:
+        from .engine import _detect_and_locate, _finish_at_bound, _mask_rows
+
+        st = _finish_jit(self._cp, self.state, self._settings, self._static)
+        n = st.k + 1
+        special, dropped = _detect_and_locate_jit(
+            self._cp, st.X, st.T, st.S, n, self._settings, self._static
+        )
+        return Branch(
+            x=_mask_rows(st.X[:, :-1], n, jnp.nan),
+            p=_mask_rows(st.X[:, -1], n, jnp.nan),
+            stable=_mask_rows(st.NU, n, -1) == 0,
+            n_unstable=_mask_rows(st.NU, n, -1),
+            ds=_mask_rows(st.DS, n, jnp.nan),
+            newton_iterations=_mask_rows(st.IT, n, -1),
+            num_points=n,
+            special=special,
+            result=st.result,
+            stats={"steps": st.k, "attempts": st.attempts, "special_dropped": dropped},
+            param_name=self._cp.param_name,
+        )
+
+
+@eqx.filter_jit
+def _init_jit(cp, u0, direction, settings, static):
+    return _init(cp, u0, direction, settings, static)
+
+
+@eqx.filter_jit
+def _step_jit(cp, state, settings, static):
+    return _step(cp, state, settings, static)
+
+
+@eqx.filter_jit
+def _finish_jit(cp, state, settings, static):
+    from .engine import _finish_at_bound
+
+    return _finish_at_bound(cp, state, settings, static)
+
+
+@eqx.filter_jit
+def _detect_and_locate_jit(cp, X, T, S, n, settings, static):
+    from .engine import _detect_and_locate
+
+    return _detect_and_locate(cp, X, T, S, n, settings, static)

@@ -1,0 +1,503 @@
+"""The continuation engine: one compiled `while_loop` of predictor → corrector → step
+control → test functions, then location of every flagged point after the loop.
+
+The loop only *flags*: test-function values are stored per step and sign changes are
+found afterwards (as diffrax does with events); each flagged interval is then refined by
+an Illinois (regula falsi) search along the arclength, every evaluation a Newton
+correction back onto the branch, and the kind's data (Hopf ω and l1, fold coefficient)
+are computed at the located point. Nothing costly sits inside a `lax.cond` of the step
+body, so `vmap` over many systems stays efficient.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._custom_types import Array
+from .._linalg import lu_solve_det, solve
+from .._results import RESULTS
+from ..branch import Branch, SpecialKind, SpecialPoints
+from .problems import AbstractContinuationProblem
+
+
+# --------------------------------------------------------------------------- algorithms
+class AbstractContinuationAlgorithm(eqx.Module):
+    """How the predicted point is constrained during correction."""
+
+
+class PseudoArclength(AbstractContinuationAlgorithm):
+    """Pseudo-arclength continuation (Keller): correct on `[H(u); t·(u − u_k) − ds]`.
+    Passes folds. `secant=True` predicts along the secant of the last two points instead
+    of the bordered tangent (the tangent is still computed for the test functions)."""
+
+    secant: bool = eqx.field(static=True, default=False)
+
+
+class Natural(AbstractContinuationAlgorithm):
+    """Natural-parameter continuation: the parameter is fixed at each step and only the
+    state is corrected. Cannot pass folds (stops there with `corrector_failed`)."""
+
+
+# --------------------------------------------------------------------------- settings
+class _Settings(eqx.Module):
+    p_min: Array
+    p_max: Array
+    ds: Array
+    ds_min: Array
+    ds_max: Array
+    tol: Array
+    cos_max_angle: Array
+
+
+class _StaticSettings(eqx.Module):
+    max_steps: int = eqx.field(static=True)
+    max_newton: int = eqx.field(static=True)
+    target_newton: int = eqx.field(static=True)
+    max_special_points: int = eqx.field(static=True)
+    max_locate_iterations: int = eqx.field(static=True)
+    algorithm: AbstractContinuationAlgorithm
+
+
+class ContinuationState(eqx.Module):
+    """The loop state (also what manual stepping exposes)."""
+
+    u: Array
+    t: Array
+    ds: Array
+    k: Array
+    attempts: Array
+    rejected: Array
+    newton_total: Array
+    done: Array
+    result: RESULTS
+    X: Array
+    T: Array
+    S: Array
+    NU: Array
+    DS: Array
+    IT: Array
+
+
+# --------------------------------------------------------------------------- pieces
+def _jac(cp: AbstractContinuationProblem, u):
+    def fn(v):
+        r = cp.residual(v)
+        return r, r
+
+    return jax.jacfwd(fn, has_aux=True)(u)
+
+
+def corrector(cp, u_guess, w, c, tol, max_iter: int):
+    """Newton on `[H(u); w·u − c] = 0` from `u_guess`. Returns `(u, iterations,
+    converged)`. Convergence: `max|Δu| ≤ tol (1 + max|u|)`."""
+    dtype = u_guess.dtype
+
+    def cond(s):
+        it, _, ok, fail = s
+        return (~ok) & (~fail) & (it < max_iter)
+
+    def body(s):
+        it, u, _, _ = s
+        J, H = _jac(cp, u)
+        A = jnp.concatenate([J, w[None, :]], axis=0)
+        r = jnp.concatenate([H, (jnp.dot(w, u) - c)[None]])
+        du = solve(A, r)
+        u_new = u - du
+        nrm = jnp.max(jnp.abs(du))
+        ok = nrm <= tol * (1 + jnp.max(jnp.abs(u_new)))
+        fail = ~jnp.isfinite(nrm)
+        return it + 1, u_new, ok, fail
+
+    init = (jnp.asarray(0, jnp.int32), u_guess, jnp.asarray(False), jnp.asarray(False))
+    it, u, ok, fail = jax.lax.while_loop(cond, body, init)
+    ok = ok & ~fail & jnp.all(jnp.isfinite(u))
+    return u.astype(dtype), it, ok
+
+
+def point_info(cp, u, t_ref):
+    """Everything the loop needs at a point: Jacobian `H_u`, the unit tangent oriented
+    with `t_ref`, the test-function values `[fold, branch point, *extra]` and the number
+    of unstable directions."""
+    J, _ = _jac(cp, u)
+    n1 = u.shape[0]
+    A = jnp.concatenate([J, t_ref[None, :]], axis=0)
+    e = jnp.zeros((n1,), u.dtype).at[-1].set(1.0)
+    t, det = lu_solve_det(A, e)
+    t = t / jnp.linalg.norm(t)
+    tests = jnp.concatenate([jnp.stack([t[-1], det]), cp.extra_tests(u, J)])
+    nu = cp.n_unstable(u, J)
+    return J, t, tests, nu
+
+
+def _kinds(cp) -> tuple:
+    return (SpecialKind.FOLD, SpecialKind.BRANCH_POINT) + tuple(cp.extra_kinds)
+
+
+# --------------------------------------------------------------------------- init/step
+def _init(cp, u0, direction, settings: _Settings, static: _StaticSettings):
+    n1 = u0.shape[0]
+    dtype = u0.dtype
+    e_p = jnp.zeros((n1,), dtype).at[-1].set(1.0)
+    u, it, ok = corrector(cp, u0, e_p, u0[-1], settings.tol, 4 * static.max_newton)
+    _, t, tests, nu = point_info(cp, u, direction * e_p)
+    singular = ~jnp.all(jnp.isfinite(t))
+    nonfinite = ~jnp.all(jnp.isfinite(cp.residual(u0)))
+    result = RESULTS.where(
+        nonfinite,
+        RESULTS.nonfinite_vector_field,
+        RESULTS.where(
+            ~ok,
+            RESULTS.start_not_converged,
+            RESULTS.where(singular, RESULTS.singular_start, RESULTS.successful),
+        ),
+    )
+    M = static.max_steps + 1
+    nt = tests.shape[0]
+    X = jnp.full((M, n1), jnp.nan, dtype).at[0].set(u)
+    T = jnp.full((M, n1), jnp.nan, dtype).at[0].set(t)
+    S = jnp.full((M, nt), jnp.nan, dtype).at[0].set(tests)
+    NU = jnp.full((M,), -1, jnp.int32).at[0].set(nu)
+    DS = jnp.full((M,), jnp.nan, dtype).at[0].set(0.0)
+    IT = jnp.full((M,), -1, jnp.int32).at[0].set(it)
+    return ContinuationState(
+        u=u,
+        t=t,
+        ds=jnp.clip(jnp.abs(settings.ds), settings.ds_min, settings.ds_max),
+        k=jnp.asarray(0, jnp.int32),
+        attempts=jnp.asarray(0, jnp.int32),
+        rejected=jnp.asarray(0, jnp.int32),
+        newton_total=it,
+        done=result != RESULTS.successful,
+        result=result,
+        X=X,
+        T=T,
+        S=S,
+        NU=NU,
+        DS=DS,
+        IT=IT,
+    )
+
+
+def _step(cp, state: ContinuationState, settings: _Settings, static: _StaticSettings):
+    u, t, ds, k = state.u, state.t, state.ds, state.k
+    n1 = u.shape[0]
+    dtype = u.dtype
+    alg = static.algorithm
+    direction = t
+    if isinstance(alg, PseudoArclength) and alg.secant:
+        prev = state.X[jnp.maximum(k - 1, 0)]
+        sec = u - prev
+        nsec = jnp.linalg.norm(sec)
+        direction = jnp.where((k > 0) & (nsec > 0), sec / jnp.where(nsec > 0, nsec, 1), t)
+    u_pred = u + ds * direction
+    if isinstance(alg, Natural):
+        w = jnp.zeros((n1,), dtype).at[-1].set(1.0)
+        c = u_pred[-1]
+    else:
+        w = direction
+        c = jnp.dot(direction, u) + ds
+    u_new, iters, conv = corrector(cp, u_pred, w, c, settings.tol, static.max_newton)
+    _, t_new, tests, nu = point_info(cp, u_new, t)
+    finite = jnp.all(jnp.isfinite(u_new)) & jnp.all(jnp.isfinite(t_new))
+    at_min = ds <= settings.ds_min * (1 + 1e-8)
+    angle_ok = (jnp.dot(t_new, t) >= settings.cos_max_angle) | at_min
+    accept = conv & finite & angle_ok
+
+    k1 = k + 1
+    X = state.X.at[k1].set(u_new)
+    T = state.T.at[k1].set(t_new)
+    S = state.S.at[k1].set(tests)
+    NU = state.NU.at[k1].set(nu)
+    DS = state.DS.at[k1].set(ds)
+    IT = state.IT.at[k1].set(iters)
+
+    target = static.target_newton
+    grow = jnp.where(iters < target, 1.5, jnp.where(iters == target, 1.0, 0.6))
+    ds_acc = jnp.clip(ds * grow, settings.ds_min, settings.ds_max)
+    ds_rej = ds * 0.5
+    ds_next = jnp.where(accept, ds_acc, ds_rej)
+    failed = ~accept & at_min
+
+    k_new = jnp.where(accept, k1, k)
+    u_out = jnp.where(accept, u_new, u)
+    t_out = jnp.where(accept, t_new, t)
+    p_new = u_new[-1]
+    out_of_range = accept & ((p_new < settings.p_min) | (p_new > settings.p_max))
+    closed = (
+        accept
+        & (k1 > 4)
+        & (jnp.linalg.norm(u_new - state.X[0]) < 0.75 * ds)
+        & (jnp.dot(t_new, state.T[0]) > 0.5)
+    )
+    full = k_new >= static.max_steps
+    nonfinite_residual = ~finite & at_min
+    result = RESULTS.where(
+        nonfinite_residual,
+        RESULTS.nonfinite_vector_field,
+        RESULTS.where(
+            failed,
+            RESULTS.corrector_failed,
+            RESULTS.where(
+                out_of_range,
+                RESULTS.reached_parameter_bound,
+                RESULTS.where(
+                    closed,
+                    RESULTS.closed_branch,
+                    RESULTS.where(
+                        full, RESULTS.max_steps_reached_continuation, state.result
+                    ),
+                ),
+            ),
+        ),
+    )
+    done = failed | out_of_range | closed | full
+    return ContinuationState(
+        u=u_out,
+        t=t_out,
+        ds=ds_next,
+        k=k_new,
+        attempts=state.attempts + 1,
+        rejected=state.rejected + (~accept).astype(jnp.int32),
+        newton_total=state.newton_total + iters,
+        done=done,
+        result=result,
+        X=X,
+        T=T,
+        S=S,
+        NU=NU,
+        DS=DS,
+        IT=IT,
+    )
+
+
+def _finish_at_bound(cp, state: ContinuationState, settings, static):
+    """If the last accepted point lies outside [p_min, p_max], correct it onto the
+    bound (natural constraint p = bound), so the branch ends exactly there."""
+    k = state.k
+    last = state.X[k]
+    prev = state.X[jnp.maximum(k - 1, 0)]
+    p_last = last[-1]
+    above = p_last > settings.p_max
+    out = (above | (p_last < settings.p_min)) & (k > 0)
+    bound = jnp.where(above, settings.p_max, settings.p_min)
+    dp = last[-1] - prev[-1]
+    frac = jnp.where(dp != 0, (bound - prev[-1]) / jnp.where(dp != 0, dp, 1), 1.0)
+    guess = prev + jnp.clip(frac, 0, 1) * (last - prev)
+    e_p = jnp.zeros_like(last).at[-1].set(1.0)
+    u_b, _, ok = corrector(cp, guess, e_p, bound, settings.tol, static.max_newton)
+    _, t_b, tests_b, nu_b = point_info(cp, u_b, state.T[jnp.maximum(k - 1, 0)])
+    use = out & ok & jnp.all(jnp.isfinite(t_b))
+    X = state.X.at[k].set(jnp.where(use, u_b, last))
+    T = state.T.at[k].set(jnp.where(use, t_b, state.T[k]))
+    S = state.S.at[k].set(jnp.where(use, tests_b, state.S[k]))
+    NU = state.NU.at[k].set(jnp.where(use, nu_b, state.NU[k]))
+    return eqx.tree_at(lambda s: (s.X, s.T, s.S, s.NU), state, (X, T, S, NU))
+
+
+def _run_direction(cp, u0, direction, settings, static):
+    state = _init(cp, u0, direction, settings, static)
+    state = jax.lax.while_loop(
+        lambda s: ~s.done, lambda s: _step(cp, s, settings, static), state
+    )
+    return _finish_at_bound(cp, state, settings, static)
+
+
+# --------------------------------------------------------------------------- location
+def _locate_one(cp, X, T, S, row, col, valid, settings, static):
+    """Illinois search for the zero of test function `col` between rows `row` and
+    `row + 1`, each evaluation a Newton correction onto the branch."""
+    u_a, t_a, u_b = X[row], T[row], X[row + 1]
+    f_a, f_b = S[row, col], S[row + 1, col]
+    s_b = jnp.dot(t_a, u_b - u_a)
+    s_b = jnp.where(valid & (s_b != 0), s_b, 1.0)
+    c0 = jnp.dot(t_a, u_a)
+
+    def evaluate(s):
+        guess = u_a + (s / s_b) * (u_b - u_a)
+        u, _, ok = corrector(cp, guess, t_a, c0 + s, settings.tol, static.max_newton)
+        _, t, tests, _ = point_info(cp, u, t_a)
+        return u, t, tests[col], ok
+
+    eps = jnp.finfo(X.dtype).eps
+    s_tol = 16 * eps * (jnp.abs(s_b) + jnp.max(jnp.abs(u_a)))
+
+    def cond(c):
+        a, fa, b, fb, side, u, t, it, ok, done = c
+        return (~done) & (it < static.max_locate_iterations)
+
+    def body(c):
+        a, fa, b, fb, side, u, t, it, ok, _ = c
+        denom = fb - fa
+        r = jnp.where(denom != 0, (a * fb - b * fa) / jnp.where(denom != 0, denom, 1), 0.5 * (a + b))
+        lo, hi = jnp.minimum(a, b), jnp.maximum(a, b)
+        r = jnp.where((r > lo) & (r < hi), r, 0.5 * (a + b))
+        u_r, t_r, fr, ok_r = evaluate(r)
+        same_b = jnp.sign(fr) == jnp.sign(fb)
+        same_a = jnp.sign(fr) == jnp.sign(fa)
+        # root in [a, r]: move b
+        new_b, new_fb = jnp.where(same_b, r, b), jnp.where(same_b, fr, fb)
+        new_fa = jnp.where(same_b & (side == -1), fa / 2, fa)
+        # root in [r, b]: move a
+        new_a = jnp.where(same_a & ~same_b, r, a)
+        new_fa = jnp.where(same_a & ~same_b, fr, new_fa)
+        new_fb = jnp.where(same_a & ~same_b & (side == 1), new_fb / 2, new_fb)
+        new_side = jnp.where(same_b, -1, jnp.where(same_a, 1, side))
+        done = (fr == 0) | (jnp.abs(new_b - new_a) <= s_tol) | ~ok_r
+        return new_a, new_fa, new_b, new_fb, new_side, u_r, t_r, it + 1, ok_r, done
+
+    init = (
+        jnp.zeros((), X.dtype),
+        f_a,
+        s_b,
+        f_b,
+        jnp.asarray(0, jnp.int32),
+        u_a,
+        t_a,
+        jnp.asarray(0, jnp.int32),
+        jnp.asarray(True),
+        ~valid,
+    )
+    a, _, b, _, _, u, t, it, ok, _ = jax.lax.while_loop(cond, body, init)
+    precision = jnp.abs(b - a)
+    located = ok & (precision <= 1e3 * s_tol)
+    return u, t, precision, located
+
+
+def _detect_and_locate(cp, X, T, S, n, settings, static):
+    kinds = jnp.asarray([int(k) for k in _kinds(cp)], jnp.int32)
+    R, nt = S.shape
+    K = static.max_special_points
+    rows = jnp.arange(R - 1)
+    pair_ok = (rows + 1 < n)[:, None] & jnp.isfinite(S[:-1]) & jnp.isfinite(S[1:])
+    change = ((S[:-1] < 0) != (S[1:] < 0)) & pair_ok
+    flat = change.reshape(-1)
+    total = jnp.sum(flat)
+    (idx,) = jnp.nonzero(flat, size=K, fill_value=flat.shape[0])
+    valid = idx < flat.shape[0]
+    idx = jnp.where(valid, idx, 0)
+    row, col = idx // nt, idx % nt
+
+    def one(row, col, valid):
+        u, t, precision, located = _locate_one(
+            cp, X, T, S, row, col, valid, settings, static
+        )
+        kind = kinds[col]
+        J, _ = _jac(cp, u)
+        ok_data, data = cp.special_data(kind, u, J)
+        return u, t, precision, located, kind, ok_data, data
+
+    u, t, precision, located, kind, ok_data, data = jax.vmap(one)(row, col, valid)
+    keep = valid & ok_data
+    order = jnp.argsort(~keep, stable=True)
+    keep = keep[order]
+    nan = jnp.nan
+
+    def take(a, fill):
+        a = a[order]
+        mask = keep.reshape(keep.shape + (1,) * (a.ndim - 1))
+        return jnp.where(mask, a, fill)
+
+    special = SpecialPoints(
+        kind=take(kind, SpecialKind.NONE).astype(jnp.int32),
+        p=take(jax.vmap(cp.param)(u), nan),
+        x=take(jax.vmap(cp.state)(u), nan),
+        index=take(row, -1).astype(jnp.int32),
+        precision=take(precision, nan),
+        located=take(located, False),
+        tangent=take(t, nan),
+        data={k: take(v, nan) for k, v in data.items()},
+        count=jnp.sum(keep).astype(jnp.int32),
+    )
+    dropped = jnp.maximum(total - K, 0)
+    return special, dropped
+
+
+# --------------------------------------------------------------------------- driver
+def _merge_both(fwd: ContinuationState, bwd: ContinuationState, n_tests_signed: int):
+    """Join a backward run (reversed) and a forward run into one branch."""
+    nb = bwd.k + 1
+    nf = fwd.k + 1
+    M = fwd.X.shape[0]
+    i = jnp.arange(2 * M - 1)
+    from_b = i < nb
+    ib = jnp.clip(nb - 1 - i, 0, M - 1)
+    jf = jnp.clip(i - nb + 1, 0, M - 1)
+
+    def pick(a_b, a_f, flip=None):
+        vb = a_b[ib]
+        if flip is not None:
+            vb = vb * flip
+        vf = a_f[jf]
+        mask = from_b.reshape(from_b.shape + (1,) * (vb.ndim - 1))
+        return jnp.where(mask, vb, vf)
+
+    nt = fwd.S.shape[1]
+    flip_s = jnp.concatenate(
+        [-jnp.ones((n_tests_signed,)), jnp.ones((nt - n_tests_signed,))]
+    ).astype(fwd.S.dtype)
+    X = pick(bwd.X, fwd.X)
+    T = pick(bwd.T, fwd.T, -1.0)
+    S = pick(bwd.S, fwd.S, flip_s)
+    NU = pick(bwd.NU, fwd.NU)
+    DS = pick(bwd.DS, fwd.DS)
+    IT = pick(bwd.IT, fwd.IT)
+    n = nb + nf - 1
+    return X, T, S, NU, DS, IT, n
+
+
+def _mask_rows(a, n, fill):
+    rows = jnp.arange(a.shape[0]) < n
+    return jnp.where(rows.reshape(rows.shape + (1,) * (a.ndim - 1)), a, fill)
+
+
+@eqx.filter_jit
+def _continuation_jit(cp, u0, settings, static, directions: tuple):
+    if len(directions) == 1:
+        st = _run_direction(cp, u0, jnp.asarray(directions[0], u0.dtype), settings, static)
+        X, T, S, NU, DS, IT, n = st.X, st.T, st.S, st.NU, st.DS, st.IT, st.k + 1
+        result = st.result
+        stats = {
+            "steps": st.k,
+            "attempts": st.attempts,
+            "rejected": st.rejected,
+            "newton_iterations": st.newton_total,
+        }
+    else:
+        dirs = jnp.asarray(directions, u0.dtype)
+        both = jax.vmap(lambda d: _run_direction(cp, u0, d, settings, static))(dirs)
+        fwd = jax.tree.map(lambda a: a[0], both)
+        bwd = jax.tree.map(lambda a: a[1], both)
+        X, T, S, NU, DS, IT, n = _merge_both(fwd, bwd, 2)
+        bad_b = (bwd.result == RESULTS.corrector_failed) | (
+            bwd.result == RESULTS.nonfinite_vector_field
+        )
+        result = RESULTS.where(
+            (fwd.result == RESULTS.corrector_failed)
+            | (fwd.result == RESULTS.nonfinite_vector_field),
+            fwd.result,
+            RESULTS.where(bad_b, bwd.result, fwd.result),
+        )
+        stats = {
+            "steps": fwd.k + bwd.k,
+            "attempts": fwd.attempts + bwd.attempts,
+            "rejected": fwd.rejected + bwd.rejected,
+            "newton_iterations": fwd.newton_total + bwd.newton_total,
+        }
+    special, dropped = _detect_and_locate(cp, X, T, S, n, settings, static)
+    stats["special_dropped"] = dropped
+    X = _mask_rows(X, n, jnp.nan)
+    NU = _mask_rows(NU, n, -1)
+    branch = Branch(
+        x=jax.vmap(cp.state)(X),
+        p=X[:, -1],
+        stable=NU == 0,
+        n_unstable=NU,
+        ds=_mask_rows(DS, n, jnp.nan),
+        newton_iterations=_mask_rows(IT, n, -1),
+        num_points=n.astype(jnp.int32),
+        special=special,
+        result=result,
+        stats=stats,
+        param_name=cp.param_name,
+    )
+    return branch
