@@ -176,6 +176,7 @@ def continuation(
     algorithm: AbstractContinuationAlgorithm = PseudoArclength(),
     hopf: str = "auto",
     stability: bool = True,
+    tangent0=None,
     throw: bool = True,
 ) -> Branch:
     """Continue a branch of equilibria (or of any `AbstractContinuationProblem`) in one
@@ -206,6 +207,10 @@ def continuation(
         or `Natural()`.
     - `hopf`: Hopf test: `"auto"`, `"bialternate"`, `"eigen"` or `"off"`.
     - `stability`: count unstable eigenvalues at every point (off for throughput).
+    - `tangent0`: optional start direction in `(x, p)` space, shape `(d + 1,)`. The
+        start point is then corrected on the hyperplane through `(x0, p0)` orthogonal
+        to it (instead of at fixed `p0`), and the branch leaves along it — used for
+        branch switching and for starting on vertical branches.
     - `throw`: raise if the branch could not start (start point not an equilibrium,
         singular, or NaN). Under `jax.vmap`, pass `throw=False` and read
         `branch.result` per element.
@@ -252,7 +257,14 @@ def continuation(
         hopf=hopf,
         stability=stability,
     )
-    branch = _continuation_jit(cp, u0, settings, static, dirs)
+    if tangent0 is not None:
+        tangent0 = jnp.asarray(tangent0, u0.dtype)
+        if tangent0.shape != u0.shape:
+            raise ValueError(
+                f"tangent0 has shape {tangent0.shape}; it must have shape {u0.shape} "
+                "(state and parameter)."
+            )
+    branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
     return _check(branch, throw)
 
 
@@ -325,7 +337,7 @@ class ContinuationIterator:
             self._cp, st.X, st.T, st.S, n, self._settings, self._static
         )
         return Branch(
-            x=_mask_rows(st.X[:, :-1], n, jnp.nan),
+            x=jax.vmap(self._cp.state)(_mask_rows(st.X, n, jnp.nan)),
             p=_mask_rows(st.X[:, -1], n, jnp.nan),
             stable=_mask_rows(st.NU, n, -1) == 0,
             n_unstable=_mask_rows(st.NU, n, -1),

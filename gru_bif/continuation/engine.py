@@ -134,12 +134,15 @@ def _kinds(cp) -> tuple:
 
 
 # --------------------------------------------------------------------------- init/step
-def _init(cp, u0, direction, settings: _Settings, static: _StaticSettings):
+def _init(cp, u0, direction, settings: _Settings, static: _StaticSettings, tangent0=None):
     n1 = u0.shape[0]
     dtype = u0.dtype
-    e_p = jnp.zeros((n1,), dtype).at[-1].set(1.0)
-    u, it, ok = corrector(cp, u0, e_p, u0[-1], settings.tol, 4 * static.max_newton)
-    _, t, tests, nu = point_info(cp, u, direction * e_p)
+    if tangent0 is None:
+        w0 = jnp.zeros((n1,), dtype).at[-1].set(1.0)
+    else:
+        w0 = tangent0 / jnp.linalg.norm(tangent0)
+    u, it, ok = corrector(cp, u0, w0, jnp.dot(w0, u0), settings.tol, 4 * static.max_newton)
+    _, t, tests, nu = point_info(cp, u, direction * w0)
     singular = ~jnp.all(jnp.isfinite(t))
     nonfinite = ~jnp.all(jnp.isfinite(cp.residual(u0)))
     result = RESULTS.where(
@@ -294,8 +297,8 @@ def _finish_at_bound(cp, state: ContinuationState, settings, static):
     return eqx.tree_at(lambda s: (s.X, s.T, s.S, s.NU), state, (X, T, S, NU))
 
 
-def _run_direction(cp, u0, direction, settings, static):
-    state = _init(cp, u0, direction, settings, static)
+def _run_direction(cp, u0, direction, settings, static, tangent0=None):
+    state = _init(cp, u0, direction, settings, static, tangent0)
     state = jax.lax.while_loop(
         lambda s: ~s.done, lambda s: _step(cp, s, settings, static), state
     )
@@ -383,11 +386,20 @@ def _detect_and_locate(cp, X, T, S, n, settings, static):
         )
         kind = kinds[col]
         J, _ = _jac(cp, u)
-        ok_data, data = cp.special_data(kind, u, J)
+        ok_data, data = cp.special_data(kind, u, J, t)
         return u, t, precision, located, kind, ok_data, data
 
     u, t, precision, located, kind, ok_data, data = jax.vmap(one)(row, col, valid)
     keep = valid & ok_data
+    # A fold located on top of a branch point is the branch point seen from a branch
+    # through it (e.g. the symmetric branch of a pitchfork): keep only the branch point.
+    scale = 1 + jnp.max(jnp.abs(X[0]))
+    dist = jnp.max(jnp.abs(u[:, None, :] - u[None, :, :]), axis=-1)
+    near_bp = jnp.any(
+        (dist < 1e-4 * scale) & (kind[None, :] == SpecialKind.BRANCH_POINT) & valid[None, :],
+        axis=1,
+    )
+    keep = keep & ~((kind == SpecialKind.FOLD) & near_bp)
     order = jnp.argsort(~keep, stable=True)
     keep = keep[order]
     nan = jnp.nan
@@ -451,9 +463,11 @@ def _mask_rows(a, n, fill):
 
 
 @eqx.filter_jit
-def _continuation_jit(cp, u0, settings, static, directions: tuple):
+def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None):
     if len(directions) == 1:
-        st = _run_direction(cp, u0, jnp.asarray(directions[0], u0.dtype), settings, static)
+        st = _run_direction(
+            cp, u0, jnp.asarray(directions[0], u0.dtype), settings, static, tangent0
+        )
         X, T, S, NU, DS, IT, n = st.X, st.T, st.S, st.NU, st.DS, st.IT, st.k + 1
         result = st.result
         stats = {
@@ -464,7 +478,9 @@ def _continuation_jit(cp, u0, settings, static, directions: tuple):
         }
     else:
         dirs = jnp.asarray(directions, u0.dtype)
-        both = jax.vmap(lambda d: _run_direction(cp, u0, d, settings, static))(dirs)
+        both = jax.vmap(
+            lambda d: _run_direction(cp, u0, d, settings, static, tangent0)
+        )(dirs)
         fwd = jax.tree.map(lambda a: a[0], both)
         bwd = jax.tree.map(lambda a: a[1], both)
         X, T, S, NU, DS, IT, n = _merge_both(fwd, bwd, 2)

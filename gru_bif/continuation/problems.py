@@ -36,7 +36,7 @@ class AbstractContinuationProblem(eqx.Module):
     - `extra_tests(u, Hu)`: their values (shape `(len(extra_kinds),)`); a special point
         is flagged where one changes sign between two steps.
     - `n_unstable(u, Hu)`: number of unstable directions (-1 if not computed).
-    - `special_data(kind, u, Hu)`: `(valid, data)` at a located point: `valid` says
+    - `special_data(kind, u, Hu, t)`: `(valid, data)` at a located point: `valid` says
         whether the point is real (e.g. False for a neutral saddle flagged by the Hopf
         test), `data` a dict of scalars (NaN where not applicable), same keys always.
     """
@@ -54,7 +54,7 @@ class AbstractContinuationProblem(eqx.Module):
     def n_unstable(self, u: Array, Hu: Array) -> Array: ...
 
     @abc.abstractmethod
-    def special_data(self, kind, u: Array, Hu: Array): ...
+    def special_data(self, kind, u: Array, Hu: Array, t: Array): ...
 
     @property
     @abc.abstractmethod
@@ -137,7 +137,7 @@ class EquilibriumProblem(AbstractContinuationProblem):
         J = jax.lax.stop_gradient(Hu[:, :-1])
         return count_unstable(jnp.linalg.eigvals(J), u.dtype)
 
-    def special_data(self, kind, u, Hu):
+    def special_data(self, kind, u, Hu, t):
         """Fold: coefficient `a`. Hopf: `omega`, `l1`, and validity (a neutral saddle —
         real eigenvalues ±κ — also zeroes the Hopf test and is discarded)."""
         x, p = u[:-1], u[-1]
@@ -147,10 +147,8 @@ class EquilibriumProblem(AbstractContinuationProblem):
         d = x.shape[0]
 
         def fold_data(_):
-            ev, vecs = jnp.linalg.eig(jax.lax.stop_gradient(J))
-            i = jnp.argmin(jnp.abs(ev))
-            q = vecs[:, i].real
-            a = fold_coefficient(F, x, J, q)
+            # at a fold the tangent is (q, 0): its state part is the null vector of J
+            a = fold_coefficient(F, x, J, t[:-1])
             return jnp.asarray(True), {"omega": nan, "l1": nan, "a": a}
 
         def hopf_data(_):
@@ -176,7 +174,13 @@ class EquilibriumProblem(AbstractContinuationProblem):
         def none_data(_):
             return jnp.asarray(True), {"omega": nan, "l1": nan, "a": nan}
 
-        index = jnp.select(
-            [kind == SpecialKind.FOLD, kind == SpecialKind.HOPF], [0, 1], default=2
-        )
-        return jax.lax.switch(index, (fold_data, hopf_data, none_data), None)
+        ok_f, data_f = fold_data(None)
+        ok_h, data_h = hopf_data(None)
+        is_f = kind == SpecialKind.FOLD
+        is_h = kind == SpecialKind.HOPF
+        valid = jnp.where(is_f, ok_f, jnp.where(is_h, ok_h, True))
+        data = {
+            k: jnp.where(is_f, data_f[k], jnp.where(is_h, data_h[k], nan))
+            for k in data_f
+        }
+        return valid, data

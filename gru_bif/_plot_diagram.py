@@ -1,0 +1,130 @@
+"""Bifurcation diagrams with matplotlib (imported lazily): stable solid, unstable
+dashed, special points marked and labelled by kind (AUTO/MatCont abbreviations)."""
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .branch import Branch, SpecialKind
+
+# one colour and marker per special-point kind; labels as in AUTO / MatCont
+SPECIAL_STYLE = {
+    SpecialKind.FOLD: dict(marker="o", color="tab:red", abbrev="LP", name="fold (LP)"),
+    SpecialKind.HOPF: dict(marker="D", color="tab:blue", abbrev="H", name="Hopf (H)"),
+    SpecialKind.BRANCH_POINT: dict(
+        marker="s", color="tab:green", abbrev="BP", name="branch point (BP)"
+    ),
+    SpecialKind.CUSP: dict(marker="^", color="tab:purple", abbrev="CP", name="cusp (CP)"),
+    SpecialKind.BT: dict(marker="*", color="tab:orange", abbrev="BT", name="Bogdanov–Takens (BT)"),
+    SpecialKind.BAUTIN: dict(marker="P", color="tab:brown", abbrev="GH", name="Bautin (GH)"),
+    SpecialKind.HOMOCLINIC: dict(marker="X", color="tab:pink", abbrev="HC", name="homoclinic (HC)"),
+    SpecialKind.FOLD_CYCLE: dict(marker="v", color="tab:olive", abbrev="LPC", name="fold of cycles (LPC)"),
+    SpecialKind.PERIOD_DOUBLING: dict(marker="h", color="tab:cyan", abbrev="PD", name="period doubling (PD)"),
+    SpecialKind.NEIMARK_SACKER: dict(marker="p", color="tab:gray", abbrev="NS", name="Neimark–Sacker (NS)"),
+}
+BRANCH_COLOR = "black"
+
+
+def _coordinate(coord, x):
+    if callable(coord):
+        return np.asarray([coord(xi) for xi in x])
+    if coord == "norm":
+        return np.linalg.norm(x, axis=-1)
+    return x[..., int(coord)]
+
+
+def plot_bifurcation_diagram(
+    branches: "Branch | Sequence[Branch]",
+    *,
+    coord: "int | str | Callable" = 0,
+    ax=None,
+    color: str | None = None,
+    labels: bool = True,
+    legend: bool = True,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+):
+    """Plot one or several branches: parameter on the x axis, a state coordinate on the
+    y axis; stable parts solid, unstable parts dashed; special points marked with one
+    marker per kind, labelled (LP, H, BP, ...) and listed in a legend.
+
+    **Arguments:**
+
+    - `branches`: a `Branch` or a list of them.
+    - `coord`: which state coordinate (`int`), `"norm"` (Euclidean norm), or a
+        function of the state.
+    - `ax`: a matplotlib Axes (a new figure if omitted).
+    - `color`: line colour (default black).
+    - `labels`: write the abbreviation next to each special point.
+
+    **Returns:** the Axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    if isinstance(branches, Branch):
+        branches = [branches]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    color = color or BRANCH_COLOR
+    kinds_seen = set()
+    param_name = "p"
+    for br in branches:
+        t = br.trimmed()
+        param_name = br.param_name
+        p, x, nu = t["p"], t["x"], t["n_unstable"]
+        y = _coordinate(coord, x)
+        stable = nu == 0
+        known = nu >= 0
+        specials = br.special.to_list()
+        split_at = {}
+        for s in specials:  # where stability changes, switch style at the special point
+            split_at.setdefault(s["index"], (s["p"], _coordinate(coord, np.asarray(s["x"])[None])[0]))
+
+        def seg(ps, ys, st):
+            ax.plot(ps, ys, "-" if st else "--", color=color, lw=1.6 if st else 1.2)
+
+        for i in range(len(p) - 1):
+            a_st = stable[i] or not known[i]
+            b_st = stable[i + 1] or not known[i + 1]
+            if a_st == b_st:
+                seg(p[i : i + 2], y[i : i + 2], a_st)
+            else:
+                pm, ym = split_at.get(i, (0.5 * (p[i] + p[i + 1]), 0.5 * (y[i] + y[i + 1])))
+                seg([p[i], pm], [y[i], ym], a_st)
+                seg([pm, p[i + 1]], [ym, y[i + 1]], b_st)
+        for s in specials:
+            k = SpecialKind.from_label(s["kind"])
+            style = SPECIAL_STYLE.get(k, dict(marker="o", color="k", abbrev=s["kind"], name=s["kind"]))
+            ys = _coordinate(coord, np.asarray(s["x"])[None])[0]
+            ax.plot(
+                s["p"], ys, style["marker"], color=style["color"], ms=7, zorder=5,
+                markeredgecolor="k", markeredgewidth=0.6,
+            )
+            if labels:
+                ax.annotate(
+                    style["abbrev"], (s["p"], ys), textcoords="offset points",
+                    xytext=(5, 5), fontsize=9, color=style["color"],
+                )
+            kinds_seen.add(k)
+    if legend:
+        handles = [
+            Line2D([], [], color=color, ls="-", label="stable"),
+            Line2D([], [], color=color, ls="--", label="unstable"),
+        ]
+        for k in sorted(kinds_seen):
+            st = SPECIAL_STYLE.get(k)
+            if st:
+                handles.append(
+                    Line2D([], [], ls="", marker=st["marker"], color=st["color"],
+                           markeredgecolor="k", label=st["name"])
+                )
+        ax.legend(handles=handles, loc="best", fontsize=8, framealpha=0.8)
+    ax.set_xlabel(xlabel or param_name)
+    if ylabel is None:
+        ylabel = "|x|" if coord == "norm" else (f"x[{coord}]" if isinstance(coord, int) else "")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
