@@ -1,0 +1,258 @@
+"""The `gru-bif` command line.
+
+    gru-bif reproduce --out DIR            the paper's figures and REPORT.md
+    gru-bif continue SYSTEM --param NAME --from A --to B [--set k=v ...] [--x0 ...]
+                     [--out branch.json] [--plot fig.png]
+    gru-bif portrait MODEL_OR_SYSTEM --out fig.png [--set k=v ...] [--input u ...]
+
+SYSTEM is a Python system file (PARAMS, X0, vector_field) or a saved GRU model (.json or
+.npz from `GRU.save`). Computations run in float64 unless `--float32` is given, and
+compiled code is kept in JAX's persistent compilation cache (`--cache-dir`, default
+`~/.cache/gru_bif/jax`; `--no-cache` turns it off), so a second run starts faster.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+
+def _setup_jax(args) -> None:
+    import jax
+
+    if not getattr(args, "float32", False):
+        jax.config.update("jax_enable_x64", True)
+    if not getattr(args, "no_cache", False):
+        cache = args.cache_dir or os.environ.get(
+            "GRU_BIF_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "gru_bif" / "jax")
+        )
+        try:
+            pathlib.Path(cache).mkdir(parents=True, exist_ok=True)
+            jax.config.update("jax_compilation_cache_dir", cache)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+            jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        except Exception as e:  # a read-only home, say: run without the cache
+            print(f"note: compilation cache disabled ({e})", file=sys.stderr)
+
+
+def _parse_sets(items) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"error: --set expects key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise SystemExit(f"error: --set {item!r}: {v!r} is not a number")
+    return out
+
+
+def _floats(text, name):
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise SystemExit(f"error: {name} expects numbers separated by commas, got {text!r}")
+
+
+def load_target(path: str, param: "str | None", sets: dict, inputs=None):
+    """Return `(problem, x0s)` for a system file or a saved GRU model; `x0s` is a list
+    of start states (for a GRU: every equilibrium found at the start)."""
+    import jax.numpy as jnp
+
+    from .problem import Problem
+    from .systems import load_system
+
+    p = pathlib.Path(path)
+    if p.suffix in (".json", ".npz"):
+        from .models.gru import GRU
+
+        gru = GRU.load(p)
+        u = jnp.zeros((gru.input_size,)) if inputs is None else jnp.asarray(inputs)
+        problem = Problem.from_gru(gru, param or "bh[0]", u)
+        for k, v in sets.items():
+            sub = Problem(problem.f, problem.args, k)
+            problem = Problem(problem.f, sub.with_p(v).args, problem.param)
+        return problem, None, "gru"
+    sf = load_system(p)
+    if param is None:
+        if not sf.params:
+            raise SystemExit(f"error: system {sf.name} has no PARAMS to vary")
+        param = next(iter(sf.params))
+    problem = sf.problem(param, sets)
+    return problem, sf.x0, "system"
+
+
+def cmd_continue(args) -> int:
+    _setup_jax(args)
+    import jax.numpy as jnp
+    import numpy as np
+
+    from .continuation import continuation
+
+    sets = _parse_sets(args.set)
+    try:
+        problem, x0, kind = load_target(args.system, args.param, sets, _floats(args.input, "--input"))
+    except ValueError as e:
+        raise SystemExit(f"error: {e}")
+    p_from, p_to = args.from_, args.to
+    x0_cli = _floats(args.x0, "--x0")
+    problem = problem.with_p(p_from)
+    starts = []
+    if x0_cli is not None:
+        starts = [jnp.asarray(x0_cli)]
+    elif kind == "gru":
+        from .equilibria import find_equilibria
+
+        eq = find_equilibria(problem)
+        starts = [jnp.asarray(x) for x in np.asarray(eq.x)[: int(eq.count)]]
+    elif x0 is not None:
+        starts = [x0]
+    else:
+        raise SystemExit("error: give a start state with --x0 (the system file has no X0)")
+    lo, hi = min(p_from, p_to), max(p_from, p_to)
+    ds = abs(args.ds) if p_to >= p_from else -abs(args.ds)
+    branches = []
+    t0 = time.perf_counter()
+    for x in starts:
+        try:
+            br = continuation(
+                problem, x, p_from, p_min=lo, p_max=hi, ds=ds, max_steps=args.max_steps,
+                direction="both" if args.both else "forward",
+            )
+        except Exception as e:  # noqa: BLE001 - report and go on with the next start
+            print(f"start {np.asarray(x)}: {str(e).splitlines()[0]}", file=sys.stderr)
+            continue
+        branches.append(br)
+    elapsed = time.perf_counter() - t0
+    if not branches:
+        raise SystemExit("error: no branch could be started; check --x0 and --from")
+    for i, br in enumerate(branches):
+        if len(branches) > 1:
+            print(f"== branch {i} ==")
+        print(br.summary())
+    print(f"({elapsed:.2f} s)")
+    if args.out:
+        payload = branches[0].to_dict() if len(branches) == 1 else {
+            "format": "gru_bif.branches",
+            "branches": [b.to_dict() for b in branches],
+        }
+        pathlib.Path(args.out).write_text(json.dumps(payload, indent=1))
+        print(f"wrote {args.out}")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .plotting import plot_bifurcation_diagram
+
+        ax = plot_bifurcation_diagram(branches, coord=args.coord if args.coord != "norm" else "norm")
+        ax.figure.tight_layout()
+        ax.figure.savefig(args.plot, dpi=120)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def cmd_portrait(args) -> int:
+    _setup_jax(args)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .plotting import plot_flow_1d, plot_phase_portrait
+
+    sets = _parse_sets(args.set)
+    try:
+        problem, _, _ = load_target(args.system, None, sets, _floats(args.input, "--input"))
+    except ValueError as e:
+        raise SystemExit(f"error: {e}")
+    import jax
+
+    d = jax.eval_shape(lambda: problem.F(
+        __import__("jax.numpy").numpy.zeros(_state_dim(problem)), problem.p)).shape[0]
+    if d == 1:
+        ax = plot_flow_1d(problem)
+    elif d == 2:
+        ax = plot_phase_portrait(problem)
+    else:
+        raise SystemExit(f"error: portraits are for 1-D and 2-D systems; this one has d={d}")
+    ax.figure.savefig(args.out, dpi=120, bbox_inches="tight")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _state_dim(problem) -> int:
+    args = problem.args
+    if isinstance(args, dict) and "gru" in args:
+        return args["gru"].hidden_size
+    from .systems import _LOADED
+
+    for sf in _LOADED.values():
+        if sf.vector_field is problem.f and sf.x0 is not None:
+            return sf.x0.shape[0]
+    raise SystemExit("error: cannot tell the state dimension; give X0 in the system file")
+
+
+def cmd_reproduce(args) -> int:
+    _setup_jax(args)
+    from .reproduce import run
+
+    return run(args.out, only=args.only, retrain=args.retrain)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="gru-bif",
+        description="Bifurcation analysis of continuous-time GRUs and other ODEs (JAX).",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--float32", action="store_true", help="compute in float32 (default float64)")
+    common.add_argument("--cache-dir", default=None, help="persistent compilation cache directory")
+    common.add_argument("--no-cache", action="store_true", help="do not use the compilation cache")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("continue", parents=[common], help="continue a branch of equilibria")
+    c.add_argument("system", help="system file (.py) or saved GRU model (.json/.npz)")
+    c.add_argument("--param", required=True, help="parameter name: 'b', 'bh[0]', 'Uh[0,1]', 'u[0]'")
+    c.add_argument("--from", dest="from_", type=float, required=True, help="start value")
+    c.add_argument("--to", type=float, required=True, help="end value")
+    c.add_argument("--set", action="append", help="override a parameter: k=v (repeatable)")
+    c.add_argument("--x0", help="start state, comma-separated (default: X0, or every equilibrium of a GRU)")
+    c.add_argument("--input", help="constant GRU input u, comma-separated")
+    c.add_argument("--ds", type=float, default=0.01, help="initial step (default 0.01)")
+    c.add_argument("--max-steps", type=int, default=1000)
+    c.add_argument("--both", action="store_true", help="continue in both directions from the start")
+    c.add_argument("--coord", default="0", help="plotted coordinate: an index or 'norm'")
+    c.add_argument("--out", help="write the branch as JSON here")
+    c.add_argument("--plot", help="draw the bifurcation diagram here (PNG/PDF/SVG)")
+    c.set_defaults(func=cmd_continue)
+
+    p = sub.add_parser("portrait", parents=[common], help="phase portrait (1-D or 2-D)")
+    p.add_argument("system", help="system file (.py) or saved GRU model (.json/.npz)")
+    p.add_argument("--out", required=True, help="image file")
+    p.add_argument("--set", action="append", help="override a parameter: k=v (repeatable)")
+    p.add_argument("--input", help="constant GRU input u, comma-separated")
+    p.set_defaults(func=cmd_portrait)
+
+    r = sub.add_parser("reproduce", parents=[common], help="reproduce the paper's figures and REPORT.md")
+    r.add_argument("--out", default="figures", help="output directory (default: figures)")
+    r.add_argument("--only", default=None, help="redo one figure by name (see REPORT.md)")
+    r.add_argument("--retrain", action="store_true", help="retrain the small networks instead of loading shipped weights")
+    r.set_defaults(func=cmd_reproduce)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "coord", None) not in (None, "norm"):
+        try:
+            args.coord = int(args.coord)
+        except ValueError:
+            raise SystemExit("error: --coord must be an integer index or 'norm'")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
