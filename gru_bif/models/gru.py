@@ -8,9 +8,26 @@ A discrete GRU step `h⁺ = z ⊙ h + (1 − z) ⊙ ĥ` is the Euler step (Δt =
     ĥ = tanh(W_h u + b_h + r ⊙ (U_h h + b_hh))       (reset="after", PyTorch/cuDNN/Keras)
 
 so `h_next − h` of the discrete library step equals the vector field exactly.
+
+Converters (`GRU.from_torch`, `GRU.from_keras`, `GRU.from_flax`, `GRU.from_equinox`) map
+each library's weight layout and gate order onto these fields; `GRU.random` draws seeded
+Gaussian weights; `save`/`load` (`.json`, `.npz`) and `to_dict`/`from_dict` round-trip
+bit for bit. Library gate orders, for reference:
+
+| library                | gate order        | reset  | biases                                   |
+|------------------------|-------------------|--------|------------------------------------------|
+| torch.nn.GRU / GRUCell | r, z, n (rows)    | after  | bias_ih, bias_hh (3d each)               |
+| equinox.nn.GRUCell     | r, z, n (rows)    | after  | bias (3d, input side), bias_n (d)        |
+| Keras GRU              | z, r, h (columns) | either | (2, 3d) if reset_after else (3d,)        |
+| flax.linen.GRUCell     | ir, iz, in, hr..  | after  | ir, iz, in, hn have biases; hr, hz not   |
 """
 
-from typing import Literal
+import functools
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import equinox as eqx
 import jax
@@ -20,13 +37,19 @@ import numpy as np
 from .._custom_types import Array, Float
 
 _RESETS = ("before", "after")
+_FIELDS = ("Wz", "Wr", "Wh", "Uz", "Ur", "Uh", "bz", "br", "bh", "bhh")
+_FORMAT = "gru_bif.GRU"
+_FORMAT_VERSION = 1
+
+
+def _is_traced(x) -> bool:
+    return isinstance(x, jax.core.Tracer)
 
 
 def _check_finite(name: str, x) -> None:
-    try:
-        arr = np.asarray(x)
-    except Exception:  # traced values: cannot check here
+    if _is_traced(x):  # values unknown while tracing (vmap/jit): nothing to check
         return
+    arr = np.asarray(x)
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(
@@ -36,10 +59,100 @@ def _check_finite(name: str, x) -> None:
 
 
 def _nonzero(x) -> bool:
-    try:
-        return bool(np.any(np.asarray(x) != 0))
-    except Exception:  # traced
+    if _is_traced(x):
         return False
+    return bool(np.any(np.asarray(x) != 0))
+
+
+def _source_array(source: str, name: str, x) -> Any:
+    """Convert one weight of a foreign model to an array (NumPy, or a JAX tracer when
+    traced), checking that it is real and finite. `source` and `name` appear in errors."""
+    if _is_traced(x):
+        return x
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch.Tensor, without importing torch
+        x = x.detach().cpu()
+        try:
+            x = x.numpy()
+        except TypeError:  # bfloat16 / float16 tensors have no NumPy dtype
+            x = x.double().numpy()
+    try:
+        arr = np.asarray(x)
+    except Exception as e:  # noqa: BLE001
+        raise ValueError(
+            f"{source}: {name!r} could not be converted to an array ({e}); pass a NumPy, "
+            "JAX or torch array."
+        ) from e
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{source}: {name!r} has dtype {arr.dtype}; GRU weights must be real numbers."
+        )
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"{source}: {name!r} contains {bad} NaN or inf entries; pass finite weights "
+            "(check the trained model or the file it was loaded from)."
+        )
+    return arr
+
+
+def _check_shape(source: str, name: str, x, shape: tuple, hint: str = "") -> None:
+    if tuple(np.shape(x)) != tuple(shape):
+        raise ValueError(
+            f"{source}: {name!r} has shape {tuple(np.shape(x))}; expected {tuple(shape)}."
+            + (f" {hint}" if hint else "")
+        )
+
+
+def _check_size(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an int; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
+    return int(value)
+
+
+def _check_scale(name: str, value) -> None:
+    if _is_traced(value):
+        return
+    arr = np.asarray(value)
+    if arr.shape != () or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real scalar; got {value!r}.")
+    if not np.isfinite(arr) or arr < 0:
+        raise ValueError(f"{name} must be finite and non-negative; got {value!r}.")
+
+
+_TORCH_LAYER_KEY = re.compile(r"^(weight|bias)_(ih|hh)_l(\d+)(_reverse)?$")
+_TORCH_CELL_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+_FLAX_LAYOUT = {
+    "ir": ("kernel", "bias"),
+    "iz": ("kernel", "bias"),
+    "in": ("kernel", "bias"),
+    "hr": ("kernel",),
+    "hz": ("kernel",),
+    "hn": ("kernel", "bias"),
+}
+
+
+@functools.partial(jax.jit, static_argnums=(4, 5, 6, 7))
+def _random_weights(key, scale, input_scale, bias_scale, d, m, reset, dtype):
+    """The Gaussian weights of `GRU.random`: one standard-normal draw, cut into pieces
+    (one random-number call keeps the compiled graph small)."""
+    u_std = scale / np.sqrt(d)
+    w_std = input_scale / np.sqrt(max(m, 1))
+    pieces = [
+        ("Uh", (d, d), u_std), ("Uz", (d, d), u_std), ("Ur", (d, d), u_std),
+        ("Wz", (d, m), w_std), ("Wr", (d, m), w_std), ("Wh", (d, m), w_std),
+        ("bz", (d,), bias_scale), ("br", (d,), bias_scale), ("bh", (d,), bias_scale),
+    ]
+    if reset == "after":
+        pieces.append(("bhh", (d,), bias_scale))
+    sizes = [int(np.prod(shape)) for _, shape, _ in pieces]
+    z = jax.random.normal(key, (sum(sizes),), dtype)
+    out, start = {}, 0
+    for (name, shape, std), size in zip(pieces, sizes):
+        out[name] = (std * z[start : start + size].reshape(shape)).astype(dtype)
+        start += size
+    return out
 
 
 class GRU(eqx.Module):
@@ -60,7 +173,20 @@ class GRU(eqx.Module):
         `"after"` (PyTorch/cuDNN/Keras default, reset applied to `U_h h + b_hh`).
 
     **Raises:** `ValueError` for inconsistent shapes, NaN/inf weights or an unknown
-    `reset`.
+    `reset`. (Under `jit`/`vmap` the weights are tracers and only shapes are checked.)
+
+    Other constructors: `GRU.random` (seeded Gaussian weights), `GRU.from_torch`,
+    `GRU.from_keras`, `GRU.from_flax`, `GRU.from_equinox` (trained weights; one discrete
+    step of the library equals `h + gru(0, h, u)`), `GRU.load` / `GRU.from_dict`.
+
+    !!! example
+
+        ```python
+        gru = GRU.random(jax.random.key(0), hidden_size=3, scale=2.0)
+        gru(0.0, jnp.zeros(3))                    # dh/dt at h = 0 (no input, m = 0)
+        gru = GRU.from_torch(torch.nn.GRU(2, 3))  # reset="after"
+        gru.save("gru.json"); GRU.load("gru.json")
+        ```
     """
 
     Wz: Float[Array, "d m"]
@@ -196,6 +322,600 @@ class GRU(eqx.Module):
         """One discrete GRU step `h⁺ = z ⊙ h + (1 − z) ⊙ ĥ` (equals `h + gru(0, h, u)`)."""
         z, _, hhat = self.gates(h, u)
         return z * h + (1 - z) * hhat
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def random(
+        cls,
+        key,
+        hidden_size: int,
+        input_size: int = 0,
+        *,
+        scale=1.0,
+        input_scale=1.0,
+        bias_scale=0.0,
+        reset: Literal["before", "after"] = "before",
+        dtype=None,
+    ) -> "GRU":
+        """A GRU with independent Gaussian weights.
+
+        Recurrent weights `U_z, U_r, U_h` have entries `N(0, scale² / d)` (so the
+        spectral radius of `U_h` is about `scale` for large `d`); input weights
+        `W_z, W_r, W_h` have entries `N(0, input_scale² / m)`; biases `b_z, b_r, b_h`
+        (and `b_hh` for `reset="after"`) have entries `N(0, bias_scale²)`, so the
+        default biases are zero.
+
+        Traceable in `key` and the scales: `jax.vmap(lambda k: GRU.random(k, 3))(keys)`
+        gives a batch of GRUs.
+
+        **Arguments:**
+
+        - `key`: a JAX PRNG key.
+        - `hidden_size`: `d ≥ 1`.
+        - `input_size`: `m ≥ 0`.
+        - `scale`, `input_scale`, `bias_scale`: standard-deviation factors (≥ 0).
+        - `reset`: `"before"` or `"after"`.
+        - `dtype`: floating dtype (default: JAX's default float).
+
+        **Returns:** a `GRU`.
+
+        **Raises:** `ValueError` for a non-integer or too small size, a negative or
+        non-finite scale, or an unknown `reset`.
+        """
+        d = _check_size("hidden_size", hidden_size, 1)
+        m = _check_size("input_size", input_size, 0)
+        for name, value in (
+            ("scale", scale),
+            ("input_scale", input_scale),
+            ("bias_scale", bias_scale),
+        ):
+            _check_scale(name, value)
+        if reset not in _RESETS:
+            raise ValueError(
+                f"Unknown reset convention {reset!r}; use 'before' or 'after'."
+            )
+        dtype = jnp.dtype(jnp.result_type(float) if dtype is None else dtype)
+        weights = _random_weights(key, scale, input_scale, bias_scale, d, m, reset, dtype)
+        return cls(**weights, reset=reset, dtype=dtype)
+
+    @classmethod
+    def from_torch(cls, module_or_state_dict, *, layer: int | None = None, dtype=None) -> "GRU":
+        """Convert a PyTorch GRU.
+
+        PyTorch computes (gates stacked in the order `r, z, n` in `weight_ih`,
+        `weight_hh`, `bias_ih`, `bias_hh`)
+
+            r = σ(W_ir x + b_ir + W_hr h + b_hr)
+            z = σ(W_iz x + b_iz + W_hz h + b_hz)
+            n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+            h' = (1 − z) ⊙ n + z ⊙ h
+
+        which is `reset="after"` with `b_z = b_iz + b_hz`, `b_r = b_ir + b_hr`,
+        `b_h = b_in`, `b_hh = b_hn`; `h' − h` equals the vector field.
+
+        **Arguments:**
+
+        - `module_or_state_dict`: a `torch.nn.GRU` (unidirectional), a
+            `torch.nn.GRUCell`, or a state dict of either (keys `weight_ih_l0`,
+            `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, or `weight_ih`, `weight_hh`,
+            `bias_ih`, `bias_hh`; bias keys may be absent for `bias=False`). Tensors are
+            read with `.detach().cpu().numpy()`; NumPy arrays work too.
+        - `layer`: for a multi-layer `torch.nn.GRU`, which layer to convert (its input
+            is the previous layer's output). Required when there is more than one layer.
+        - `dtype`: floating dtype of the result (default: JAX's default float).
+
+        **Returns:** a `GRU` with `reset="after"`.
+
+        **Raises:** `ValueError` for another type of module, bidirectional GRUs, several
+        layers without `layer`, missing or unknown state-dict keys, inconsistent shapes,
+        or NaN/inf weights.
+
+        torch is imported only when a module (not a dict) is passed.
+        """
+        obj = module_or_state_dict
+        if layer is not None:
+            layer = _check_size("layer", layer, 0)
+        if isinstance(obj, Mapping):
+            state = dict(obj)
+        else:
+            try:
+                import torch
+            except ImportError as e:
+                raise ValueError(
+                    f"GRU.from_torch got a {type(obj).__name__}, not a state dict, and torch "
+                    "is not installed; install torch or pass module.state_dict()."
+                ) from e
+            if isinstance(obj, torch.nn.GRU):
+                if obj.bidirectional:
+                    raise ValueError(
+                        "GRU.from_torch: this torch.nn.GRU is bidirectional, i.e. two GRUs run "
+                        "in opposite time directions, which is not one dynamical system. "
+                        "Convert one direction: pass the state dict without the '_reverse' "
+                        "keys, {k: v for k, v in gru.state_dict().items() if not "
+                        "k.endswith('_reverse')}."
+                    )
+                if obj.num_layers > 1 and layer is None:
+                    raise ValueError(
+                        f"GRU.from_torch: this torch.nn.GRU has more than one layer "
+                        f"(num_layers={obj.num_layers}); pass layer=k (0 ≤ k < "
+                        f"{obj.num_layers}) to convert one layer."
+                    )
+            elif isinstance(obj, torch.nn.GRUCell):
+                pass
+            else:
+                raise ValueError(
+                    "GRU.from_torch expects a torch.nn.GRU, a torch.nn.GRUCell or a state "
+                    f"dict; got a {type(obj).__name__}."
+                )
+            state = obj.state_dict()
+        return cls._from_torch_state(state, layer, dtype)
+
+    @classmethod
+    def _from_torch_state(cls, state: dict, layer: int | None, dtype) -> "GRU":
+        source = "GRU.from_torch"
+        keys = [str(k) for k in state]
+        unknown = [k for k in keys if not (_TORCH_LAYER_KEY.match(k) or k in _TORCH_CELL_KEYS)]
+        if unknown:
+            hint = ""
+            prefixes = sorted({k.rsplit(".", 1)[0] + "." for k in unknown if "." in k})
+            if prefixes:
+                pre = prefixes[0]
+                hint = (
+                    " These look like keys of a larger model: keep only the GRU's entries and "
+                    f"strip their prefix, e.g. {{k.removeprefix({pre!r}): v for k, v in "
+                    f"sd.items() if k.startswith({pre!r})}}."
+                )
+            raise ValueError(
+                f"{source}: unknown state-dict keys {sorted(unknown)}; expected weight_ih_l0, "
+                "weight_hh_l0, bias_ih_l0, bias_hh_l0 (torch.nn.GRU) or weight_ih, weight_hh, "
+                "bias_ih, bias_hh (torch.nn.GRUCell)." + hint
+            )
+        cell_style = [k for k in keys if k in _TORCH_CELL_KEYS]
+        layer_style = [k for k in keys if _TORCH_LAYER_KEY.match(k)]
+        if cell_style and layer_style:
+            raise ValueError(
+                f"{source}: the state dict mixes GRUCell keys {sorted(cell_style)} with GRU "
+                f"keys {sorted(layer_style)}; pass the state dict of one module."
+            )
+        if any(k.endswith("_reverse") for k in layer_style):
+            raise ValueError(
+                f"{source}: the state dict is of a bidirectional GRU ('_reverse' keys); convert "
+                "one direction by dropping the '_reverse' keys."
+            )
+        if layer_style:
+            layers = sorted({int(_TORCH_LAYER_KEY.match(k).group(3)) for k in layer_style})
+            if layer is None:
+                if layers != [0]:
+                    raise ValueError(
+                        f"{source}: the state dict holds more than one layer (layers "
+                        f"{layers}); pass layer=k to convert layer k."
+                    )
+                layer = 0
+            if layer not in layers:
+                raise ValueError(
+                    f"{source}: layer={layer} is not in the state dict (it has layers {layers})."
+                )
+            suffix = f"_l{layer}"
+        else:
+            if layer not in (None, 0):
+                raise ValueError(
+                    f"{source}: a GRUCell has a single layer; got layer={layer}. Pass layer=None."
+                )
+            suffix = ""
+        names = {k: k + suffix for k in _TORCH_CELL_KEYS}
+        has_bias = [names[k] in state for k in ("bias_ih", "bias_hh")]
+        required = [names["weight_ih"], names["weight_hh"]]
+        if any(has_bias):
+            required += [names["bias_ih"], names["bias_hh"]]
+        missing = [k for k in required if k not in state]
+        if missing:
+            raise ValueError(
+                f"{source}: the state dict lacks {missing}; it needs {required} (bias keys "
+                "may both be absent, for bias=False)."
+            )
+        w_hh = _source_array(source, names["weight_hh"], state[names["weight_hh"]])
+        if np.ndim(w_hh) != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] != 3 * w_hh.shape[1]:
+            raise ValueError(
+                f"{source}: {names['weight_hh']!r} has shape {np.shape(w_hh)}; expected "
+                "(3 d, d) with the gates stacked in the order r, z, n."
+            )
+        d = w_hh.shape[1]
+        w_ih = _source_array(source, names["weight_ih"], state[names["weight_ih"]])
+        if np.ndim(w_ih) != 2 or w_ih.shape[0] != 3 * d:
+            raise ValueError(
+                f"{source}: {names['weight_ih']!r} has shape {np.shape(w_ih)}; expected "
+                f"(3 d, m) = ({3 * d}, m)."
+            )
+        if all(has_bias):
+            b_ih = _source_array(source, names["bias_ih"], state[names["bias_ih"]])
+            b_hh = _source_array(source, names["bias_hh"], state[names["bias_hh"]])
+            _check_shape(source, names["bias_ih"], b_ih, (3 * d,))
+            _check_shape(source, names["bias_hh"], b_hh, (3 * d,))
+        else:
+            b_ih = b_hh = np.zeros((3 * d,))
+        r, z, n = slice(0, d), slice(d, 2 * d), slice(2 * d, 3 * d)
+        return cls(
+            Uh=w_hh[n],
+            Uz=w_hh[z],
+            Ur=w_hh[r],
+            Wz=w_ih[z],
+            Wr=w_ih[r],
+            Wh=w_ih[n],
+            bz=b_ih[z] + b_hh[z],
+            br=b_ih[r] + b_hh[r],
+            bh=b_ih[n],
+            bhh=b_hh[n],
+            reset="after",
+            dtype=dtype,
+        )
+
+    @classmethod
+    def from_keras(
+        cls, kernel, recurrent_kernel=None, bias=None, *, reset_after: bool = True, dtype=None
+    ) -> "GRU":
+        """Convert Keras GRU weights (`keras.layers.GRU` / `GRUCell`, Keras 2 and 3).
+
+        Keras stacks the gates in the order `z, r, h` along the last axis of
+        `kernel` (shape `(m, 3d)`) and `recurrent_kernel` (shape `(d, 3d)`), multiplies
+        row vectors from the right (`x @ kernel`), and updates
+        `h' = z ⊙ h + (1 − z) ⊙ ĥ` — the same convention as ours. With
+        `reset_after=True` (the Keras 2.3+/cuDNN default) `bias` has shape `(2, 3d)`:
+        row 0 the input bias, row 1 the recurrent bias, and
+        `ĥ = tanh(x W_h + b_ih + r ⊙ (h U_h + b_hh))` (our `reset="after"`, with
+        `b_z`, `b_r` the sums of the two rows). With `reset_after=False`, `bias` has shape
+        `(3d,)` and `ĥ = tanh(x W_h + b_h + (r ⊙ h) U_h)` (our `reset="before"`).
+
+        **Arguments:**
+
+        - `kernel`: input kernel, shape `(m, 3d)`; or a built Keras GRU layer or cell
+            (anything with `get_weights()`; then `reset_after` is read from it and its
+            activations must be `tanh` and `sigmoid`).
+        - `recurrent_kernel`: shape `(d, 3d)`.
+        - `bias`: shape `(2, 3d)` (`reset_after=True`), `(3d,)` (`reset_after=False`), or
+            `None` for `use_bias=False`.
+        - `reset_after`: the layer's `reset_after` setting.
+        - `dtype`: floating dtype of the result (default: JAX's default float).
+
+        **Returns:** a `GRU` with `reset="after"` if `reset_after` else `"before"`.
+
+        **Raises:** `ValueError` for inconsistent shapes (including a bias whose shape
+        belongs to the other `reset_after`), NaN/inf weights, an unbuilt layer, or other
+        activations than `tanh`/`sigmoid`.
+        """
+        source = "GRU.from_keras"
+        if recurrent_kernel is None and hasattr(kernel, "get_weights"):
+            layer = kernel
+            for attr, want in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
+                fn = getattr(layer, attr, None)
+                name = getattr(fn, "__name__", None)
+                if name is not None and name != want:
+                    raise ValueError(
+                        f"{source}: the layer's {attr} is {name!r}; a GRU here uses {want!r} "
+                        f"(retrain with {attr}={want!r}, or write the vector field by hand)."
+                    )
+            cell = getattr(layer, "cell", layer)
+            reset_after = bool(getattr(cell, "reset_after", reset_after))
+            weights = list(layer.get_weights())
+            if len(weights) == 3:
+                kernel, recurrent_kernel, bias = weights
+            elif len(weights) == 2:
+                kernel, recurrent_kernel = weights
+            else:
+                raise ValueError(
+                    f"{source}: the layer has {len(weights)} weight arrays; expected 2 or 3 "
+                    "(kernel, recurrent_kernel[, bias]). Build it first by calling it on an "
+                    "input."
+                )
+        if recurrent_kernel is None:
+            raise ValueError(
+                f"{source}: pass kernel, recurrent_kernel and bias (e.g. "
+                "GRU.from_keras(*layer.get_weights())), or a Keras GRU layer."
+            )
+        rk = _source_array(source, "recurrent_kernel", recurrent_kernel)
+        if np.ndim(rk) != 2 or rk.shape[0] == 0 or rk.shape[1] != 3 * rk.shape[0]:
+            raise ValueError(
+                f"{source}: 'recurrent_kernel' has shape {np.shape(rk)}; expected (d, 3 d) "
+                "with the gates stacked in the order z, r, h."
+            )
+        d = rk.shape[0]
+        k = _source_array(source, "kernel", kernel)
+        if np.ndim(k) != 2 or k.shape[1] != 3 * d:
+            raise ValueError(
+                f"{source}: 'kernel' has shape {np.shape(k)}; expected (m, 3 d) = (m, {3 * d})."
+            )
+        z, r, h = slice(0, d), slice(d, 2 * d), slice(2 * d, 3 * d)
+        if bias is None:
+            b_i = b_h = np.zeros((3 * d,))
+        else:
+            b = _source_array(source, "bias", bias)
+            if reset_after:
+                if np.shape(b) == (3 * d,):
+                    raise ValueError(
+                        f"{source}: 'bias' has shape {(3 * d,)}, the shape of a "
+                        "reset_after=False layer; pass reset_after=False."
+                    )
+                _check_shape(source, "bias", b, (2, 3 * d), "(row 0: input bias, row 1: "
+                             "recurrent bias; reset_after=True)")
+                b_i, b_h = b[0], b[1]
+            else:
+                if np.shape(b) == (2, 3 * d):
+                    raise ValueError(
+                        f"{source}: 'bias' has shape {(2, 3 * d)}, the shape of a "
+                        "reset_after=True layer; pass reset_after=True."
+                    )
+                _check_shape(source, "bias", b, (3 * d,), "(reset_after=False)")
+                b_i, b_h = b, np.zeros((3 * d,))
+        return cls(
+            Uh=rk[:, h].T,
+            Uz=rk[:, z].T,
+            Ur=rk[:, r].T,
+            Wz=k[:, z].T,
+            Wr=k[:, r].T,
+            Wh=k[:, h].T,
+            bz=b_i[z] + b_h[z] if reset_after else b_i[z],
+            br=b_i[r] + b_h[r] if reset_after else b_i[r],
+            bh=b_i[h],
+            bhh=b_h[h] if reset_after else None,
+            reset="after" if reset_after else "before",
+            dtype=dtype,
+        )
+
+    @classmethod
+    def from_flax(cls, params, *, dtype=None) -> "GRU":
+        """Convert the parameters of a `flax.linen.GRUCell`.
+
+        Flax computes (`Dense` kernels have shape `(in, out)` and act as `x @ kernel`)
+
+            r = σ(x W_ir + b_ir + h W_hr)
+            z = σ(x W_iz + b_iz + h W_hz)
+            n = tanh(x W_in + b_in + r ⊙ (h W_hn + b_hn))
+            h' = (1 − z) ⊙ n + z ⊙ h
+
+        which is `reset="after"` with `W = kernel.T`, `b_z = b_iz`, `b_r = b_ir`,
+        `b_h = b_in`, `b_hh = b_hn`.
+
+        **Arguments:**
+
+        - `params`: `{"ir": {"kernel", "bias"}, "iz": {...}, "in": {...},
+            "hr": {"kernel"}, "hz": {"kernel"}, "hn": {"kernel", "bias"}}`, or the same
+            wrapped as `{"params": {...}}` (what `GRUCell.init` returns).
+        - `dtype`: floating dtype of the result (default: JAX's default float).
+
+        **Returns:** a `GRU` with `reset="after"`.
+
+        **Raises:** `ValueError` for missing or unknown entries, inconsistent shapes or
+        NaN/inf weights.
+        """
+        source = "GRU.from_flax"
+        p = params
+        if isinstance(p, Mapping) and set(p) == {"params"}:
+            p = p["params"]
+        if not isinstance(p, Mapping):
+            raise ValueError(
+                f"{source} expects the GRUCell's parameter dict; got a {type(p).__name__}."
+            )
+        unknown = sorted(set(map(str, p)) - set(_FLAX_LAYOUT))
+        missing = sorted(set(_FLAX_LAYOUT) - set(map(str, p)))
+        if unknown or missing:
+            raise ValueError(
+                f"{source}: parameter dict has unknown entries {unknown} and lacks {missing}; "
+                f"a flax.linen.GRUCell has exactly {sorted(_FLAX_LAYOUT)} (pass "
+                "variables['params'], or the cell's sub-dict of a larger model)."
+            )
+        arrays = {}
+        for gate, leaves in _FLAX_LAYOUT.items():
+            sub = p[gate]
+            if not isinstance(sub, Mapping) or set(map(str, sub)) != set(leaves):
+                have = sorted(map(str, sub)) if isinstance(sub, Mapping) else type(sub).__name__
+                raise ValueError(
+                    f"{source}: entry {gate!r} has {have}; expected exactly {list(leaves)}."
+                )
+            for leaf in leaves:
+                arrays[gate, leaf] = _source_array(source, f"{gate}/{leaf}", sub[leaf])
+        hn = arrays["hn", "kernel"]
+        if np.ndim(hn) != 2 or hn.shape[0] != hn.shape[1] or hn.shape[0] == 0:
+            raise ValueError(f"{source}: 'hn/kernel' has shape {np.shape(hn)}; expected (d, d).")
+        d = hn.shape[0]
+        if np.ndim(arrays["in", "kernel"]) != 2:
+            raise ValueError(
+                f"{source}: 'in/kernel' has shape {np.shape(arrays['in', 'kernel'])}; expected "
+                f"(m, d) = (m, {d})."
+            )
+        m = np.shape(arrays["in", "kernel"])[0]
+        for gate in ("ir", "iz", "in"):
+            _check_shape(source, f"{gate}/kernel", arrays[gate, "kernel"], (m, d),
+                         "(Dense kernels are (in_features, out_features))")
+            _check_shape(source, f"{gate}/bias", arrays[gate, "bias"], (d,))
+        for gate in ("hr", "hz"):
+            _check_shape(source, f"{gate}/kernel", arrays[gate, "kernel"], (d, d))
+        _check_shape(source, "hn/bias", arrays["hn", "bias"], (d,))
+        return cls(
+            Uh=hn.T,
+            Uz=arrays["hz", "kernel"].T,
+            Ur=arrays["hr", "kernel"].T,
+            Wz=arrays["iz", "kernel"].T,
+            Wr=arrays["ir", "kernel"].T,
+            Wh=arrays["in", "kernel"].T,
+            bz=arrays["iz", "bias"],
+            br=arrays["ir", "bias"],
+            bh=arrays["in", "bias"],
+            bhh=arrays["hn", "bias"],
+            reset="after",
+            dtype=dtype,
+        )
+
+    @classmethod
+    def from_equinox(cls, cell: eqx.nn.GRUCell, *, dtype=None) -> "GRU":
+        """Convert an `equinox.nn.GRUCell`.
+
+        Equinox stacks the gates in the order `r, z, n` along the first axis of
+        `weight_ih` `(3d, m)` and `weight_hh` `(3d, d)`; `bias` `(3d,)` is added on the
+        input side of all three gates and `bias_n` `(d,)` inside the reset product:
+
+            r = σ(W_ir x + b_r + W_hr h),  z = σ(W_iz x + b_z + W_hz h)
+            n = tanh(W_in x + b_n + r ⊙ (W_hn h + bias_n)),  h' = n + z ⊙ (h − n)
+
+        i.e. `reset="after"` with `b_hh = bias_n`. Works on traced cells (e.g. inside
+        `vmap`).
+
+        **Arguments:**
+
+        - `cell`: an `equinox.nn.GRUCell` (with or without bias).
+        - `dtype`: floating dtype of the result (default: JAX's default float).
+
+        **Returns:** a `GRU` with `reset="after"`.
+
+        **Raises:** `ValueError` for another type or NaN/inf weights.
+        """
+        source = "GRU.from_equinox"
+        if not isinstance(cell, eqx.nn.GRUCell):
+            raise ValueError(
+                f"{source} expects an equinox.nn.GRUCell; got a {type(cell).__name__}."
+            )
+        d = cell.hidden_size
+        w_ih = _source_array(source, "weight_ih", cell.weight_ih)
+        w_hh = _source_array(source, "weight_hh", cell.weight_hh)
+        _check_shape(source, "weight_ih", w_ih, (3 * d, cell.input_size))
+        _check_shape(source, "weight_hh", w_hh, (3 * d, d))
+        if cell.use_bias:
+            b = _source_array(source, "bias", cell.bias)
+            b_n = _source_array(source, "bias_n", cell.bias_n)
+            _check_shape(source, "bias", b, (3 * d,))
+            _check_shape(source, "bias_n", b_n, (d,))
+        else:
+            b, b_n = np.zeros((3 * d,)), np.zeros((d,))
+        r, z, n = slice(0, d), slice(d, 2 * d), slice(2 * d, 3 * d)
+        return cls(
+            Uh=w_hh[n],
+            Uz=w_hh[z],
+            Ur=w_hh[r],
+            Wz=w_ih[z],
+            Wr=w_ih[r],
+            Wh=w_ih[n],
+            bz=b[z],
+            br=b[r],
+            bh=b[n],
+            bhh=b_n,
+            reset="after",
+            dtype=dtype,
+        )
+
+    # ----------------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: `format`, `version`, `reset`, `hidden_size`, `input_size`,
+        `dtype`, and each weight as nested lists of Python floats (which `json` writes
+        with `repr`, so reading them back is exact). Inverse: `GRU.from_dict`."""
+        if any(_is_traced(getattr(self, f)) for f in _FIELDS):
+            raise ValueError("GRU.to_dict needs concrete weights; call it outside jit/vmap.")
+        out: dict[str, Any] = {
+            "format": _FORMAT,
+            "version": _FORMAT_VERSION,
+            "reset": self.reset,
+            "hidden_size": self.hidden_size,
+            "input_size": self.input_size,
+            "dtype": str(self.Uh.dtype),
+        }
+        for f in _FIELDS:
+            out[f] = np.asarray(getattr(self, f)).tolist()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "GRU":
+        """Inverse of `to_dict` (also accepts arrays in place of nested lists).
+
+        **Raises:** `ValueError` for another format or version, missing or unknown keys,
+        or weights of the wrong shape.
+        """
+        source = "GRU.from_dict"
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{source} expects a dict; got a {type(data).__name__}.")
+        if data.get("format") != _FORMAT:
+            raise ValueError(
+                f"{source}: 'format' is {data.get('format')!r}; expected {_FORMAT!r} (a dict "
+                "written by GRU.to_dict / GRU.save)."
+            )
+        version = data.get("version")
+        if version != _FORMAT_VERSION:
+            raise ValueError(
+                f"{source}: format version {version!r} is not supported (this gru_bif reads "
+                f"version {_FORMAT_VERSION}); upgrade gru_bif."
+            )
+        expected = {"format", "version", "reset", "hidden_size", "input_size", "dtype", *_FIELDS}
+        unknown = sorted(set(map(str, data)) - expected)
+        missing = sorted(expected - set(map(str, data)))
+        if unknown or missing:
+            raise ValueError(
+                f"{source}: unknown keys {unknown}, missing keys {missing}; expected "
+                f"{sorted(expected)}."
+            )
+        d = _check_size("hidden_size", int(data["hidden_size"]), 1)
+        m = _check_size("input_size", int(data["input_size"]), 0)
+        try:
+            dtype = np.dtype(str(data["dtype"]))
+        except TypeError as e:
+            raise ValueError(f"{source}: unknown dtype {data['dtype']!r}.") from e
+        shapes = {
+            "Wz": (d, m), "Wr": (d, m), "Wh": (d, m),
+            "Uz": (d, d), "Ur": (d, d), "Uh": (d, d),
+            "bz": (d,), "br": (d,), "bh": (d,), "bhh": (d,),
+        }
+        arrays = {}
+        for f in _FIELDS:
+            arr = _source_array(source, f, np.asarray(data[f], dtype=dtype))
+            if arr.size == 0 and int(np.prod(shapes[f])) == 0:
+                arr = arr.reshape(shapes[f])
+            _check_shape(source, f, arr, shapes[f])
+            arrays[f] = arr
+        return cls(**arrays, reset=str(data["reset"]), dtype=dtype)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write to `path`: `.json` (the `to_dict` dict; floats written with `repr`, read
+        back exactly) or `.npz` (the arrays, bit for bit, plus the same metadata).
+
+        **Raises:** `ValueError` for another suffix.
+        """
+        path = os.fspath(path)
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix == ".json":
+            with open(path, "w") as f:
+                json.dump(self.to_dict(), f)
+                f.write("\n")
+        elif suffix == ".npz":
+            meta = self.to_dict()
+            arrays = {k: np.asarray(getattr(self, k)) for k in _FIELDS}
+            scalars = {k: np.asarray(v) for k, v in meta.items() if k not in _FIELDS}
+            with open(path, "wb") as f:
+                np.savez(f, **scalars, **arrays)
+        else:
+            raise ValueError(
+                f"GRU.save: unknown file suffix {suffix!r} in {path!r}; use '.json' or '.npz'."
+            )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "GRU":
+        """Read a GRU written by `save` (`.json` or `.npz`); exact round trip.
+
+        **Raises:** `ValueError` for another suffix or a file not written by `save`.
+        """
+        path = os.fspath(path)
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix == ".json":
+            with open(path) as f:
+                data = json.load(f)
+        elif suffix == ".npz":
+            with np.load(path, allow_pickle=False) as f:
+                data = {k: f[k] for k in f.files}
+            for k in ("format", "reset", "dtype"):
+                if k in data:
+                    data[k] = str(data[k])
+            for k in ("version", "hidden_size", "input_size"):
+                if k in data:
+                    data[k] = int(data[k])
+        else:
+            raise ValueError(
+                f"GRU.load: unknown file suffix {suffix!r} in {path!r}; use '.json' or '.npz'."
+            )
+        return cls.from_dict(data)
 
 
 def gru_vector_field(t, h, args):
