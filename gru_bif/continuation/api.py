@@ -90,14 +90,7 @@ def _build(
         p0 = cp.problem.p if isinstance(cp, EquilibriumProblem) else None
         if p0 is None:
             raise ValueError("Give the start parameter value `p0`.")
-    p0 = jnp.asarray(p0, dtype)
-    if isinstance(cp, EquilibriumProblem):
-        d_out = jax.eval_shape(lambda: cp.residual(jnp.concatenate([x0, p0[None]])))
-        if d_out.shape != x0.shape:
-            raise ValueError(
-                f"The vector field returns shape {d_out.shape} for a state of shape "
-                f"{x0.shape}; they must agree. Check x0's length."
-            )
+    p0 = p0 if _concrete(p0) is None else np.asarray(p0, dtype)
     if tol is None:
         tol = _default_tol(dtype)
     eps = float(jnp.finfo(dtype).eps)
@@ -130,19 +123,22 @@ def _build(
         if x0c is not None and not np.all(np.isfinite(x0c)):
             raise ValueError(f"x0 contains NaN or inf: {x0c}.")
     if ds_max is None:
-        ds_max = 10 * jnp.abs(jnp.asarray(ds))
+        ds_max = 10 * abs(ds)
     if ds_min is None:
-        ds_min = 1e-6 * jnp.abs(jnp.asarray(ds)) if jnp.finfo(dtype).bits >= 64 else (
-            1e-3 * jnp.abs(jnp.asarray(ds))
-        )
+        ds_min = (1e-6 if jnp.finfo(dtype).bits >= 64 else 1e-3) * abs(ds)
+
+    def arr(v):
+        # NumPy values travel with the call (no separate transfer); tracers stay.
+        return np.asarray(v, dtype) if _concrete(v) is not None else jnp.asarray(v, dtype)
+
     settings = _Settings(
-        p_min=jnp.asarray(p_min, dtype),
-        p_max=jnp.asarray(p_max, dtype),
-        ds=jnp.abs(jnp.asarray(ds, dtype)),
-        ds_min=jnp.asarray(ds_min, dtype),
-        ds_max=jnp.asarray(ds_max, dtype),
-        tol=jnp.asarray(tol, dtype),
-        cos_max_angle=jnp.asarray(np.cos(max_angle), dtype),
+        p_min=arr(p_min),
+        p_max=arr(p_max),
+        ds=arr(abs(ds)),
+        ds_min=arr(ds_min),
+        ds_max=arr(ds_max),
+        tol=arr(tol),
+        cos_max_angle=arr(np.cos(max_angle)),
     )
     static = _StaticSettings(
         max_steps=int(max_steps),
@@ -152,7 +148,7 @@ def _build(
         max_locate_iterations=60,
         algorithm=algorithm,
     )
-    u0 = jnp.concatenate([x0, p0[None]])
+    u0 = jnp.concatenate([x0, jnp.reshape(p0, (1,)).astype(dtype)])
     return cp, u0, settings, static
 
 
@@ -264,30 +260,29 @@ def continuation(
                 f"tangent0 has shape {tangent0.shape}; it must have shape {u0.shape} "
                 "(state and parameter)."
             )
-    branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
+    branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0, throw)
     return _check(branch, throw)
 
 
-def _check(branch: Branch, throw: bool) -> Branch:
+def _fatal(result):
     fatal = jnp.zeros((), bool)
     for name in _FATAL:
-        fatal = fatal | (branch.result == getattr(RESULTS, name))
-    if throw:
-        branch = eqx.tree_at(
-            lambda b: b.x, branch, branch.result.error_if(branch.x, fatal)
-        )
-    if _concrete(branch.result._value) is not None and np.ndim(
-        _concrete(branch.result._value)
-    ) == 0:
-        r = branch.result
-        if bool(r == RESULTS.corrector_failed) or bool(
-            r == RESULTS.max_steps_reached_continuation
-        ):
-            warnings.warn(
-                f"continuation stopped early after {int(branch.num_points)} points: "
-                + RESULTS[r],
-                stacklevel=3,
-            )
+        fatal = fatal | (result == getattr(RESULTS, name))
+    return fatal
+
+
+def _check(branch: Branch, throw: bool) -> Branch:
+    """Host-side: warn (when not traced) if the branch stopped early."""
+    value = _concrete(branch.result._value)
+    if value is not None and np.ndim(value) == 0:
+        code = int(value)
+        for name in ("corrector_failed", "max_steps_reached_continuation"):
+            if code == int(getattr(RESULTS, name)._value):
+                warnings.warn(
+                    f"continuation stopped early after {int(branch.num_points)} points: "
+                    + RESULTS[getattr(RESULTS, name)],
+                    stacklevel=3,
+                )
     return branch
 
 

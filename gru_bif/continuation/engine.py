@@ -462,8 +462,21 @@ def _mask_rows(a, n, fill):
     return jnp.where(rows.reshape(rows.shape + (1,) * (a.ndim - 1)), a, fill)
 
 
+def _check_shapes(cp, u0):
+    """Trace-time check (free at run time) that the residual fits the unknowns."""
+    out = jax.eval_shape(cp.residual, u0)
+    if out.shape != (u0.shape[0] - 1,):
+        raise ValueError(
+            f"The vector field returns shape {out.shape} for a state of shape "
+            f"({u0.shape[0] - 1},); they must agree. Check x0's length."
+        )
+
+
 @eqx.filter_jit
-def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None):
+def _continuation_jit(
+    cp, u0, settings, static, directions: tuple, tangent0=None, throw: bool = False
+):
+    _check_shapes(cp, u0)
     if len(directions) == 1:
         st = _run_direction(
             cp, u0, jnp.asarray(directions[0], u0.dtype), settings, static, tangent0
@@ -516,4 +529,11 @@ def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None
         stats=stats,
         param_name=cp.param_name,
     )
+    if throw:
+        fatal = (
+            (result == RESULTS.start_not_converged)
+            | (result == RESULTS.singular_start)
+            | (result == RESULTS.nonfinite_vector_field)
+        ) & (n <= 1)
+        branch = eqx.tree_at(lambda b: b.p, branch, result.error_if(branch.p, fatal))
     return branch
