@@ -85,15 +85,21 @@ def plot_bifurcation_diagram(
         def seg(ps, ys, st):
             ax.plot(ps, ys, "-" if st else "--", color=color, lw=1.6 if st else 1.2)
 
-        for i in range(len(p) - 1):
-            a_st = stable[i] or not known[i]
-            b_st = stable[i + 1] or not known[i + 1]
-            if a_st == b_st:
-                seg(p[i : i + 2], y[i : i + 2], a_st)
-            else:
-                pm, ym = split_at.get(i, (0.5 * (p[i] + p[i + 1]), 0.5 * (y[i] + y[i + 1])))
-                seg([p[i], pm], [y[i], ym], a_st)
-                seg([pm, p[i + 1]], [ym, y[i + 1]], b_st)
+        # One polyline per run of equal stability (drawing point-to-point segments one
+        # by one restarts the dash pattern at every point, so densely sampled unstable
+        # parts would look solid).
+        if len(p):
+            run_p, run_y = [p[0]], [y[0]]
+            run_st = stable[0] or not known[0]
+            for i in range(len(p) - 1):
+                b_st = stable[i + 1] or not known[i + 1]
+                if b_st != run_st:
+                    pm, ym = split_at.get(i, (0.5 * (p[i] + p[i + 1]), 0.5 * (y[i] + y[i + 1])))
+                    seg(run_p + [pm], run_y + [ym], run_st)
+                    run_p, run_y, run_st = [pm], [ym], b_st
+                run_p.append(p[i + 1])
+                run_y.append(y[i + 1])
+            seg(run_p, run_y, run_st)
         for s in specials:
             k = SpecialKind.from_label(s["kind"])
             style = SPECIAL_STYLE.get(k, dict(marker="o", color="k", abbrev=s["kind"], name=s["kind"]))

@@ -29,13 +29,17 @@ def _batched(form, *vs):
     return jax.vmap(form)(*vs)
 
 
-def fold_coefficient(F, x, J, q):
+def fold_coefficient(F, x, J, q, Fp):
     """Quadratic normal-form coefficient `a = <p, B(q, q)> / 2` at a fold, with `q` the
-    unit right null vector of `J` and `p` the left null vector with `<p, q> = 1`
-    (normal form `ξ' = β + a ξ²`)."""
+    unit right null vector of `J` and `p` the left null vector with `<p, q> = 1`, both
+    oriented so that `<p, F_p> > 0` (normal form `ξ' = β + a ξ²` with `β` increasing
+    with the parameter). So the two equilibria exist where `(p − p_fold)·a < 0`: `a < 0`
+    means they exist above the fold."""
     q = q / jnp.linalg.norm(q)
     p = null_vector(J.T, q)
     p = p / jnp.dot(p, q)
+    flip = jnp.where(jnp.dot(p, Fp) < 0, -1.0, 1.0).astype(q.dtype)
+    q, p = flip * q, flip * p
     B = multilinear(F, x, 2)
     return 0.5 * jnp.dot(p, B(q, q))
 

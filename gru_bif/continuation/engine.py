@@ -81,7 +81,8 @@ class ContinuationState(eqx.Module):
 # --------------------------------------------------------------------------- pieces
 def _jac(cp: AbstractContinuationProblem, u):
     def fn(v):
-        r = cp.residual(v)
+        # the state's dtype rules (float32 x0 with float64 args runs in float32)
+        r = cp.residual(v).astype(v.dtype)
         return r, r
 
     return jax.jacfwd(fn, has_aux=True)(u)
@@ -345,7 +346,11 @@ def _locate_one(cp, X, T, S, row, col, valid, settings, static):
         new_fa = jnp.where(same_a & ~same_b, fr, new_fa)
         new_fb = jnp.where(same_a & ~same_b & (side == 1), new_fb / 2, new_fb)
         new_side = jnp.where(same_b, -1, jnp.where(same_a, 1, side))
-        done = (fr == 0) | (jnp.abs(new_b - new_a) <= s_tol) | ~ok_r
+        hit = fr == 0
+        # an exact zero of the test function closes the bracket onto r
+        new_a = jnp.where(hit, r, new_a)
+        new_b = jnp.where(hit, r, new_b)
+        done = hit | (jnp.abs(new_b - new_a) <= s_tol) | ~ok_r
         return new_a, new_fa, new_b, new_fb, new_side, u_r, t_r, it + 1, ok_r, done
 
     init = (

@@ -148,7 +148,7 @@ class EquilibriumProblem(AbstractContinuationProblem):
 
         def fold_data(_):
             # at a fold the tangent is (q, 0): its state part is the null vector of J
-            a = fold_coefficient(F, x, J, t[:-1])
+            a = fold_coefficient(F, x, J, t[:-1], Hu[:, -1])
             return jnp.asarray(True), {"omega": nan, "l1": nan, "a": a}
 
         def hopf_data(_):
