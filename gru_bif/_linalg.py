@@ -36,11 +36,21 @@ def solve(A, b):
     return jsl.lu_solve(jsl.lu_factor(A), b)
 
 
-def null_vector(A, guess):
-    """A right null vector of the (nearly) singular square `A`, by one bordered solve:
-    `[[A, c], [c^T, 0]] [v; s] = [0; 1]` with `c = guess`. Returns `v / |v|`."""
+def null_vector(A, guess, left_guess=None):
+    """A null vector of the (nearly) singular square `A` by one bordered solve
+
+        [[A, b], [cᵀ, 0]] [v; s] = [0; 1],   c = conj(guess),  b = conj(left_guess),
+
+    which is regular when `guess` is not orthogonal to the null vector and `left_guess`
+    not orthogonal to the left null vector `w` (`wᵀA = 0`). `left_guess` defaults to
+    `guess` (right for symmetric-like cases; pass the left null vector otherwise).
+    Returns `v / |v|`. Differentiable."""
     n = A.shape[0]
-    M = jnp.block([[A, guess[:, None]], [guess[None, :], jnp.zeros((1, 1), A.dtype)]])
-    rhs = jnp.zeros(n + 1, A.dtype).at[n].set(1.0)
+    left_guess = guess if left_guess is None else left_guess
+    dt = jnp.result_type(A.dtype, guess.dtype, left_guess.dtype)
+    b = jnp.conj(left_guess).astype(dt)
+    c = jnp.conj(guess).astype(dt)
+    M = jnp.block([[A.astype(dt), b[:, None]], [c[None, :], jnp.zeros((1, 1), dt)]])
+    rhs = jnp.zeros(n + 1, dt).at[n].set(1.0)
     v = solve(M, rhs)[:n]
     return v / jnp.linalg.norm(v)

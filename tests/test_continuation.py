@@ -27,10 +27,10 @@ Conventions checked here:
 
 import json
 import math
+import os
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -338,7 +338,8 @@ def test_fold_data_independent_of_traversal(saddle_node_both):
         float(specials(b)["a"][0])
         for b in (saddle_node_both, from_stable, from_unstable)
     ]
-    assert a[0] == pytest.approx(a[1], abs=1e-12) == pytest.approx(a[2], abs=1e-12), a
+    assert max(a) - min(a) <= 1e-12, a
+    assert abs(a[0] + 1.0) <= TOL, a
 
 
 def test_cusp_normal_form_folds():
@@ -788,7 +789,7 @@ def test_float32_subprocess():
         capture_output=True,
         text=True,
         timeout=600,
-        env={**__import__("os").environ, "JAX_ENABLE_X64": "0", "JAX_PLATFORMS": "cpu"},
+        env={**os.environ, "JAX_ENABLE_X64": "0", "JAX_PLATFORMS": "cpu"},
     )
     assert out.returncode == 0, out.stderr[-3000:]
     res = json.loads(out.stdout.strip().splitlines()[-1])

@@ -36,7 +36,7 @@ def fold_coefficient(F, x, J, q, Fp):
     with the parameter). So the two equilibria exist where `(p − p_fold)·a < 0`: `a < 0`
     means they exist above the fold."""
     q = q / jnp.linalg.norm(q)
-    p = null_vector(J.T, q)
+    p = null_vector(J.T, q, q)  # left null vector; Jᵀ's left null vector is q
     p = p / jnp.dot(p, q)
     flip = jnp.where(jnp.dot(p, Fp) < 0, -1.0, 1.0).astype(q.dtype)
     q, p = flip * q, flip * p

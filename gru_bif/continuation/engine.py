@@ -79,6 +79,13 @@ class ContinuationState(eqx.Module):
 
 
 # --------------------------------------------------------------------------- pieces
+def _stop_gradient(tree):
+    """Stop gradients through every array leaf (the loop is never differentiated)."""
+    return jax.tree.map(
+        lambda x: jax.lax.stop_gradient(x) if eqx.is_array(x) else x, tree
+    )
+
+
 def _jac(cp: AbstractContinuationProblem, u):
     def fn(v):
         # the state's dtype rules (float32 x0 with float64 args runs in float32)
@@ -372,6 +379,10 @@ def _locate_one(cp, X, T, S, row, col, valid, settings, static):
 
 
 def _detect_and_locate(cp, X, T, S, n, settings, static):
+    """Find sign changes of the stored test functions, locate each flagged point
+    (with the non-differentiated problem `cp_ng`), then compute its data and attach
+    implicit derivatives with the differentiable `cp`."""
+    cp_ng = _stop_gradient(cp)
     kinds = jnp.asarray([int(k) for k in _kinds(cp)], jnp.int32)
     R, nt = S.shape
     K = static.max_special_points
@@ -387,14 +398,14 @@ def _detect_and_locate(cp, X, T, S, n, settings, static):
 
     def one(row, col, valid):
         u, t, precision, located = _locate_one(
-            cp, X, T, S, row, col, valid, settings, static
+            cp_ng, X, T, S, row, col, valid, settings, static
         )
         kind = kinds[col]
-        J, _ = _jac(cp, u)
-        ok_data, data = cp.special_data(kind, u, J, t)
-        return u, t, precision, located, kind, ok_data, data
+        J, _ = _jac(cp_ng, u)
+        ok_data, u_att, data = cp.special_data(kind, u, J, t)
+        return u, u_att, t, precision, located, kind, ok_data, data
 
-    u, t, precision, located, kind, ok_data, data = jax.vmap(one)(row, col, valid)
+    u, u_att, t, precision, located, kind, ok_data, data = jax.vmap(one)(row, col, valid)
     keep = valid & ok_data
     # A fold located on top of a branch point is the branch point seen from a branch
     # through it (e.g. the symmetric branch of a pitchfork): keep only the branch point.
@@ -416,8 +427,8 @@ def _detect_and_locate(cp, X, T, S, n, settings, static):
 
     special = SpecialPoints(
         kind=take(kind, SpecialKind.NONE).astype(jnp.int32),
-        p=take(jax.vmap(cp.param)(u), nan),
-        x=take(jax.vmap(cp.state)(u), nan),
+        p=take(jax.vmap(cp.param)(u_att), nan),
+        x=take(jax.vmap(cp.state)(u_att), nan),
         index=take(row, -1).astype(jnp.int32),
         precision=take(precision, nan),
         located=take(located, False),
@@ -482,6 +493,8 @@ def _continuation_jit(
     cp, u0, settings, static, directions: tuple, tangent0=None, throw: bool = False
 ):
     _check_shapes(cp, u0)
+    cp_diff, cp = cp, _stop_gradient(cp)
+    u0 = jax.lax.stop_gradient(u0)
     if len(directions) == 1:
         st = _run_direction(
             cp, u0, jnp.asarray(directions[0], u0.dtype), settings, static, tangent0
@@ -517,9 +530,10 @@ def _continuation_jit(
             "rejected": fwd.rejected + bwd.rejected,
             "newton_iterations": fwd.newton_total + bwd.newton_total,
         }
-    special, dropped = _detect_and_locate(cp, X, T, S, n, settings, static)
+    special, dropped = _detect_and_locate(cp_diff, X, T, S, n, settings, static)
     stats["special_dropped"] = dropped
     X = _mask_rows(X, n, jnp.nan)
+    X = cp_diff.attach_points(X)
     NU = _mask_rows(NU, n, -1)
     branch = Branch(
         x=jax.vmap(cp.state)(X),

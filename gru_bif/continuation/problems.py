@@ -36,9 +36,12 @@ class AbstractContinuationProblem(eqx.Module):
     - `extra_tests(u, Hu)`: their values (shape `(len(extra_kinds),)`); a special point
         is flagged where one changes sign between two steps.
     - `n_unstable(u, Hu)`: number of unstable directions (-1 if not computed).
-    - `special_data(kind, u, Hu, t)`: `(valid, data)` at a located point: `valid` says
-        whether the point is real (e.g. False for a neutral saddle flagged by the Hopf
-        test), `data` a dict of scalars (NaN where not applicable), same keys always.
+    - `special_data(kind, u, Hu, t)`: `(valid, u, data)` at a located point: `valid`
+        says whether the point is real (e.g. False for a neutral saddle flagged by the
+        Hopf test), `u` the point (with implicit derivatives attached, if the problem
+        supports them), `data` a dict of scalars (NaN where not applicable), same keys
+        always.
+    - `attach_points(X)`: the branch's points with implicit derivatives (optional).
     """
 
     @abc.abstractmethod
@@ -55,6 +58,11 @@ class AbstractContinuationProblem(eqx.Module):
 
     @abc.abstractmethod
     def special_data(self, kind, u: Array, Hu: Array, t: Array): ...
+
+    def attach_points(self, X: Array) -> Array:
+        """Attach derivatives w.r.t. the problem's arguments to branch points `X`
+        (default: none — the points are constants)."""
+        return jax.lax.stop_gradient(X)
 
     @property
     @abc.abstractmethod
@@ -137,50 +145,72 @@ class EquilibriumProblem(AbstractContinuationProblem):
         J = jax.lax.stop_gradient(Hu[:, :-1])
         return count_unstable(jnp.linalg.eigvals(J), u.dtype)
 
+    def attach_points(self, X):
+        """Branch points `(x, p)` with implicit derivatives w.r.t. the problem's args
+        (at fixed p)."""
+        from ..differentiate import equilibrium_points
+
+        return equilibrium_points(self, X)
+
     def special_data(self, kind, u, Hu, t):
-        """Fold: coefficient `a`. Hopf: `omega`, `l1`, and validity (a neutral saddle —
-        real eigenvalues ±κ — also zeroes the Hopf test and is discarded)."""
-        x, p = u[:-1], u[-1]
-        J = Hu[:, :-1]
-        F = self._F_at(p)
+        """Located point with implicit derivatives, validity and data. Fold: the
+        coefficient `a`. Hopf: `omega`, `l1`, and validity (a neutral saddle — real
+        eigenvalues ±κ — also zeroes the Hopf test and is discarded). Branch point: no
+        data. `u`, `Hu`, `t` come from the (non-differentiated) loop; the returned point
+        and data are differentiable w.r.t. `self.problem.args`."""
+        from .._linalg import null_vector
+        from ..differentiate import branch_point, fold_point, hopf_point
+
+        u = jax.lax.stop_gradient(u)
+        Hs = jax.lax.stop_gradient(Hu)
+        t = jax.lax.stop_gradient(t)
+        Js = Hs[:, :-1]
         nan = jnp.full((), jnp.nan, u.dtype)
-        d = x.shape[0]
+        d = u.shape[0] - 1
+        is_f = kind == SpecialKind.FOLD
+        is_h = kind == SpecialKind.HOPF
+        is_bp = kind == SpecialKind.BRANCH_POINT
 
-        def fold_data(_):
-            # at a fold the tangent is (q, 0): its state part is the null vector of J
-            a = fold_coefficient(F, x, J, t[:-1], Hu[:, -1])
-            return jnp.asarray(True), {"omega": nan, "l1": nan, "a": a}
+        def jac_at(uu):
+            return jax.jacfwd(self.residual)(uu)
 
-        def hopf_data(_):
-            if d < 2:
-                return jnp.asarray(False), {"omega": nan, "l1": nan, "a": nan}
-            Js = jax.lax.stop_gradient(J)
+        # fold: null vector = state part of the tangent
+        u_f, v_f = fold_point(self, u, t[:-1] / jnp.linalg.norm(t[:-1]), is_f)
+        H_f = jac_at(u_f)
+        a = fold_coefficient(
+            lambda x: self.problem.F(x, u_f[-1]), u_f[:-1], H_f[:, :-1], v_f, H_f[:, -1]
+        )
+        out_u = u
+        data = {"omega": nan, "l1": nan, "a": jnp.where(is_f, a, nan)}
+        out_u = jnp.where(is_f, u_f, out_u)
+        valid = jnp.asarray(True)
+        if d >= 2 and SpecialKind.HOPF in self.extra_kinds:
             ev, vecs = jnp.linalg.eig(Js)
             scale = jnp.maximum(1.0, jnp.max(jnp.abs(ev)))
             # the eigenvalue with Im > 0 closest to the imaginary axis
             score = jnp.where(ev.imag > 1e-8 * scale, jnp.abs(ev.real), jnp.inf)
             i = jnp.argmin(score)
-            omega = ev[i].imag
-            valid = jnp.isfinite(score[i]) & (score[i] < 1e-5 * scale)
-            q = vecs[:, i]
-            evl, vecl = jnp.linalg.eig(Js.T)
-            j = jnp.argmin(jnp.abs(evl - jnp.conj(ev[i])))
-            pl = vecl[:, j]
-            l1 = first_lyapunov(F, x, J, omega, q, pl)
-            omega = jnp.where(valid, omega, nan)
-            l1 = jnp.where(valid, l1, nan)
-            return valid, {"omega": omega.astype(u.dtype), "l1": l1.astype(u.dtype), "a": nan}
-
-        def none_data(_):
-            return jnp.asarray(True), {"omega": nan, "l1": nan, "a": nan}
-
-        ok_f, data_f = fold_data(None)
-        ok_h, data_h = hopf_data(None)
-        is_f = kind == SpecialKind.FOLD
-        is_h = kind == SpecialKind.HOPF
-        valid = jnp.where(is_f, ok_f, jnp.where(is_h, ok_h, True))
-        data = {
-            k: jnp.where(is_f, data_f[k], jnp.where(is_h, data_h[k], nan))
-            for k in data_f
-        }
-        return valid, data
+            ok_h = jnp.isfinite(score[i]) & (score[i] < 1e-5 * scale)
+            omega0 = jnp.where(ok_h, ev[i].imag, 1.0)
+            q0 = jnp.where(ok_h, vecs[:, i], jnp.ones((d,), vecs.dtype))
+            u_h, omega, q = hopf_point(self, u, omega0, q0, is_h & ok_h)
+            H_h = jac_at(u_h)
+            J_h = H_h[:, :-1]
+            cdt = q.dtype
+            # left eigenvector Jᵀp = −iω p: the left null vector of Jᵀ + iω is q̄,
+            # so the bordering column is conj(q̄) = q
+            pl = null_vector(
+                J_h.T.astype(cdt) + 1j * omega * jnp.eye(d, dtype=cdt), q, jnp.conj(q)
+            )
+            l1 = first_lyapunov(
+                lambda x: self.problem.F(x, u_h[-1]), u_h[:-1], J_h, omega, q, pl
+            )
+            data["omega"] = jnp.where(is_h & ok_h, omega, nan).astype(u.dtype)
+            data["l1"] = jnp.where(is_h & ok_h, l1, nan).astype(u.dtype)
+            out_u = jnp.where(is_h, u_h, out_u)
+            valid = jnp.where(is_h, ok_h, valid)
+        # branch point: left null vector of F_x
+        psi = jnp.linalg.svd(Js.T)[2][-1]  # ψᵀ F_x = 0 (forward value only)
+        u_bp = branch_point(self, u, psi, is_bp)
+        out_u = jnp.where(is_bp, u_bp, out_u)
+        return valid, out_u, data
