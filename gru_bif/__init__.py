@@ -19,6 +19,21 @@ from .continuation import (
     PseudoArclength as PseudoArclength,
     continuation as continuation,
 )
-from .models.gru import GRU as GRU, gru_vector_field as gru_vector_field
+from .equilibria import (
+    EQUILIBRIUM_TYPES as EQUILIBRIUM_TYPES,
+    Equilibria as Equilibria,
+    SlowPoints as SlowPoints,
+    classify as classify,
+    classify_eigenvalues as classify_eigenvalues,
+    find_equilibria as find_equilibria,
+    find_slow_points as find_slow_points,
+)
+from .models.gru import (
+    GRU as GRU,
+    gru_candidate_residual as gru_candidate_residual,
+    gru_vector_field as gru_vector_field,
+)
+from .simulate import Trajectory as Trajectory, simulate as simulate
 from .problem import AbstractParam as AbstractParam, Param as Param, Problem as Problem
 from .systems import SystemFile as SystemFile, load_system as load_system
+from . import examples as examples, models as models

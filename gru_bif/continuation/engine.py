@@ -405,7 +405,9 @@ def _detect_and_locate(cp, X, T, S, n, settings, static):
         ok_data, u_att, data = cp.special_data(kind, u, J, t)
         return u, u_att, t, precision, located, kind, ok_data, data
 
-    u, u_att, t, precision, located, kind, ok_data, data = jax.vmap(one)(row, col, valid)
+    u, u_att, t, precision, located, kind, ok_data, data = jax.lax.map(
+        lambda a: one(*a), (row, col, valid)
+    )
     keep = valid & ok_data
     # A fold located on top of a branch point is the branch point seen from a branch
     # through it (e.g. the symmetric branch of a pitchfork): keep only the branch point.
