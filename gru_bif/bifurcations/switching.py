@@ -83,7 +83,7 @@ def bifurcation_diagram(
     kwargs.setdefault("direction", "both")
     first = continuation(problem, x0, p0, **kwargs)
     branches = [first]
-    seen: list[np.ndarray] = []
+    seen: list[np.ndarray] = []  # branch points already switched at
     frontier = [first]
     for _ in range(depth):
         new_frontier = []
@@ -92,13 +92,12 @@ def bifurcation_diagram(
                 if int(br.special.kind[i]) != SpecialKind.BRANCH_POINT:
                     continue
                 u = np.concatenate([np.asarray(br.special.x[i]), [float(br.special.p[i])]])
-                tangent = np.asarray(br.special.tangent[i])
-                key = np.concatenate([u, np.abs(tangent)])
-                if any(np.linalg.norm(key - s) < 1e-6 for s in seen):
+                # a simple branch point joins exactly two branches: once switched at,
+                # it is done (it shows up again on the new branch)
+                tol = 1e-5 * (1 + np.max(np.abs(u)))
+                if any(np.max(np.abs(u - s)) < tol for s in seen):
                     continue
-                seen.append(key)
-                v, _ = branch_direction(problem, u[:-1], u[-1], tangent)
-                seen.append(np.concatenate([u, np.abs(v)]))
+                seen.append(u)
                 new = switch_branch(problem, br, i, **kwargs)
                 branches.append(new)
                 new_frontier.append(new)
