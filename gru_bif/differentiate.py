@@ -49,15 +49,20 @@ def _implicit_root(G, y, theta, aux, active):
 
 @_implicit_root.defjvp
 def _implicit_root_jvp(G, primals, tangents):
-    y, theta, aux, active = primals
+    y_out, theta, aux, active = primals
     dtheta = tangents[1]
+    # Inactive slots may hold non-finite values (a fold formula at a Hopf point, say):
+    # evaluate the linearisation at finite stand-ins there, so that no NaN partial can
+    # meet a zero cotangent in reverse mode.
+    y = jnp.where(active & jnp.isfinite(y_out), y_out, 0.0)
+    aux = jax.tree.map(lambda a: jnp.where(active & jnp.isfinite(a), a, 0.0), aux)
     Gy = jax.jacfwd(lambda yy: G(yy, theta, aux))(y)
     _, Gt = jax.jvp(lambda th: G(y, th, aux), (theta,), (dtheta,))
     eye = jnp.eye(y.shape[0], dtype=Gy.dtype)
     Gy = jnp.where(active, Gy, eye)
     Gt = jnp.where(active, Gt, 0.0)
     dy = -solve(Gy, Gt)
-    return y, dy
+    return y_out, dy
 
 
 def _split(cp):

@@ -260,7 +260,7 @@ def continuation(
                 f"tangent0 has shape {tangent0.shape}; it must have shape {u0.shape} "
                 "(state and parameter)."
             )
-    branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0, throw)
+    branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
     return _check(branch, throw)
 
 
@@ -272,10 +272,32 @@ def _fatal(result):
 
 
 def _check(branch: Branch, throw: bool) -> Branch:
-    """Host-side: warn (when not traced) if the branch stopped early."""
+    """Raise if the branch could not start (`throw=True`), warn if it stopped early.
+
+    The compiled function itself never raises: a runtime error inside it would be a
+    host callback, and JAX does not store programs with host callbacks in the
+    persistent compilation cache. So the check happens here, on the host, when the
+    result is concrete; under a user's `jit`/`vmap` it is threaded with
+    `error_if` into the user's program instead."""
     value = _concrete(branch.result._value)
+    if value is None or np.ndim(value) != 0:
+        if throw and value is None:
+            fatal = _fatal(branch.result) & (branch.num_points <= 1)
+            branch = eqx.tree_at(
+                lambda b: b.p, branch, branch.result.error_if(branch.p, fatal)
+            )
+        return branch
     if value is not None and np.ndim(value) == 0:
         code = int(value)
+        if throw and int(branch.num_points) <= 1:
+            for name in _FATAL:
+                item = getattr(RESULTS, name)
+                if code == int(item._value):
+                    x0 = np.asarray(branch.x[0])
+                    raise RuntimeError(
+                        f"continuation could not start: {RESULTS[item]} "
+                        f"(start state {x0}, parameter {float(branch.p[0])})"
+                    )
         for name in ("corrector_failed", "max_steps_reached_continuation"):
             if code == int(getattr(RESULTS, name)._value):
                 warnings.warn(

@@ -400,7 +400,7 @@ def _detect_and_locate(cp, X, T, S, n, settings, static):
         u, t, precision, located = _locate_one(
             cp_ng, X, T, S, row, col, valid, settings, static
         )
-        kind = kinds[col]
+        kind = jnp.where(valid, kinds[col], int(SpecialKind.NONE))  # padding: no kind
         J, _ = _jac(cp_ng, u)
         ok_data, u_att, data = cp.special_data(kind, u, J, t)
         return u, u_att, t, precision, located, kind, ok_data, data
@@ -491,9 +491,7 @@ def _check_shapes(cp, u0):
 
 
 @eqx.filter_jit
-def _continuation_jit(
-    cp, u0, settings, static, directions: tuple, tangent0=None, throw: bool = False
-):
+def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None):
     _check_shapes(cp, u0)
     cp_diff, cp = cp, _stop_gradient(cp)
     u0 = jax.lax.stop_gradient(u0)
@@ -550,11 +548,4 @@ def _continuation_jit(
         stats=stats,
         param_name=cp.param_name,
     )
-    if throw:
-        fatal = (
-            (result == RESULTS.start_not_converged)
-            | (result == RESULTS.singular_start)
-            | (result == RESULTS.nonfinite_vector_field)
-        ) & (n <= 1)
-        branch = eqx.tree_at(lambda b: b.p, branch, result.error_if(branch.p, fatal))
     return branch

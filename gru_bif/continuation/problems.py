@@ -80,6 +80,15 @@ class AbstractContinuationProblem(eqx.Module):
         return u[-1]
 
 
+def _masked(cp, active):
+    """`cp` whose array leaves carry gradients only where `active` (elsewhere they are
+    `stop_gradient`ed, so a NaN cotangent from an inapplicable formula is selected away
+    instead of multiplied by zero)."""
+    dyn, static = eqx.partition(cp, eqx.is_inexact_array)
+    dyn = jax.tree.map(lambda a: jnp.where(active, a, jax.lax.stop_gradient(a)), dyn)
+    return eqx.combine(dyn, static)
+
+
 class EquilibriumProblem(AbstractContinuationProblem):
     """Equilibria `F(x, p) = 0` of a `Problem`, `u = (x, p)`.
 
@@ -171,14 +180,18 @@ class EquilibriumProblem(AbstractContinuationProblem):
         is_h = kind == SpecialKind.HOPF
         is_bp = kind == SpecialKind.BRANCH_POINT
 
-        def jac_at(uu):
-            return jax.jacfwd(self.residual)(uu)
+        def jac_at(cp, uu):
+            return jax.jacfwd(cp.residual)(uu)
 
+        # Each kind's data is computed with a copy of the problem whose arguments carry
+        # gradients only where that kind applies: a slot of another kind (or padding)
+        # may be singular for this kind's formulas, and must not leak NaN into gradients.
+        cp_f = _masked(self, is_f)
         # fold: null vector = state part of the tangent
-        u_f, v_f = fold_point(self, u, t[:-1] / jnp.linalg.norm(t[:-1]), is_f)
-        H_f = jac_at(u_f)
+        u_f, v_f = fold_point(cp_f, u, t[:-1] / jnp.linalg.norm(t[:-1]), is_f)
+        H_f = jac_at(cp_f, u_f)
         a = fold_coefficient(
-            lambda x: self.problem.F(x, u_f[-1]), u_f[:-1], H_f[:, :-1], v_f, H_f[:, -1]
+            lambda x: cp_f.problem.F(x, u_f[-1]), u_f[:-1], H_f[:, :-1], v_f, H_f[:, -1]
         )
         out_u = u
         data = {"omega": nan, "l1": nan, "a": jnp.where(is_f, a, nan)}
@@ -193,8 +206,9 @@ class EquilibriumProblem(AbstractContinuationProblem):
             ok_h = jnp.isfinite(score[i]) & (score[i] < 1e-5 * scale)
             omega0 = jnp.where(ok_h, ev[i].imag, 1.0)
             q0 = jnp.where(ok_h, vecs[:, i], jnp.ones((d,), vecs.dtype))
-            u_h, omega, q = hopf_point(self, u, omega0, q0, is_h & ok_h)
-            H_h = jac_at(u_h)
+            cp_h = _masked(self, is_h & ok_h)
+            u_h, omega, q = hopf_point(cp_h, u, omega0, q0, is_h & ok_h)
+            H_h = jac_at(cp_h, u_h)
             J_h = H_h[:, :-1]
             cdt = q.dtype
             # left eigenvector Jᵀp = −iω p: the left null vector of Jᵀ + iω is q̄,
@@ -203,7 +217,7 @@ class EquilibriumProblem(AbstractContinuationProblem):
                 J_h.T.astype(cdt) + 1j * omega * jnp.eye(d, dtype=cdt), q, jnp.conj(q)
             )
             l1 = first_lyapunov(
-                lambda x: self.problem.F(x, u_h[-1]), u_h[:-1], J_h, omega, q, pl
+                lambda x: cp_h.problem.F(x, u_h[-1]), u_h[:-1], J_h, omega, q, pl
             )
             data["omega"] = jnp.where(is_h & ok_h, omega, nan).astype(u.dtype)
             data["l1"] = jnp.where(is_h & ok_h, l1, nan).astype(u.dtype)
@@ -211,6 +225,6 @@ class EquilibriumProblem(AbstractContinuationProblem):
             valid = jnp.where(is_h, ok_h, valid)
         # branch point: left null vector of F_x
         psi = jnp.linalg.svd(Js.T)[2][-1]  # ψᵀ F_x = 0 (forward value only)
-        u_bp = branch_point(self, u, psi, is_bp)
+        u_bp = branch_point(_masked(self, is_bp), u, psi, is_bp)
         out_u = jnp.where(is_bp, u_bp, out_u)
         return valid, out_u, data
