@@ -161,38 +161,38 @@ def cmd_portrait(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    import numpy as np
+
     from .plotting import plot_flow_1d, plot_phase_portrait
 
     sets = _parse_sets(args.set)
     try:
-        problem, _, _ = load_target(args.system, None, sets, _floats(args.input, "--input"))
+        problem, x0, kind = load_target(args.system, None, sets, _floats(args.input, "--input"))
     except ValueError as e:
         raise SystemExit(f"error: {e}")
-    import jax
-
-    d = jax.eval_shape(lambda: problem.F(
-        __import__("jax.numpy").numpy.zeros(_state_dim(problem)), problem.p)).shape[0]
+    if kind == "gru":
+        d = problem.args["gru"].hidden_size
+        centre, half = np.zeros(d), 1.5
+    else:
+        if x0 is None:
+            raise SystemExit(
+                "error: the system file needs X0 (a state) so the portrait knows the "
+                "dimension and where to look"
+            )
+        d = int(x0.shape[0])
+        centre = np.asarray(x0)
+        half = max(1.5, 1.5 * float(np.max(np.abs(centre))))
+    xlim = tuple(_floats(args.xlim, "--xlim")) if args.xlim else (centre[0] - half, centre[0] + half)
     if d == 1:
-        ax = plot_flow_1d(problem)
+        ax = plot_flow_1d(problem, xlim=xlim)
     elif d == 2:
-        ax = plot_phase_portrait(problem)
+        ylim = tuple(_floats(args.ylim, "--ylim")) if args.ylim else (centre[1] - half, centre[1] + half)
+        ax = plot_phase_portrait(problem, xlim=xlim, ylim=ylim, trajectories=args.trajectories)
     else:
         raise SystemExit(f"error: portraits are for 1-D and 2-D systems; this one has d={d}")
     ax.figure.savefig(args.out, dpi=120, bbox_inches="tight")
     print(f"wrote {args.out}")
     return 0
-
-
-def _state_dim(problem) -> int:
-    args = problem.args
-    if isinstance(args, dict) and "gru" in args:
-        return args["gru"].hidden_size
-    from .systems import _LOADED
-
-    for sf in _LOADED.values():
-        if sf.vector_field is problem.f and sf.x0 is not None:
-            return sf.x0.shape[0]
-    raise SystemExit("error: cannot tell the state dimension; give X0 in the system file")
 
 
 def cmd_reproduce(args) -> int:
@@ -234,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="image file")
     p.add_argument("--set", action="append", help="override a parameter: k=v (repeatable)")
     p.add_argument("--input", help="constant GRU input u, comma-separated")
+    p.add_argument("--xlim", help="x window, e.g. -2,2 (default: around X0, or (-1.5, 1.5) for a GRU)")
+    p.add_argument("--ylim", help="y window (2-D)")
+    p.add_argument("--trajectories", type=int, default=6, help="simulated trajectories (2-D)")
     p.set_defaults(func=cmd_portrait)
 
     r = sub.add_parser("reproduce", parents=[common], help="reproduce the paper's figures and REPORT.md")
