@@ -168,3 +168,45 @@ def test_vmapped_gradients_equal_per_system():
     gv = jax.vmap(jax.grad(loss))(thetas)
     for i, th in enumerate(thetas):
         np.testing.assert_allclose(gv[i], jax.grad(loss)(th), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------- algorithms
+def cubic1(t, x, a):
+    return jnp.array([a["p"] + x[0] - x[0] ** 3 / 3])
+
+
+def test_secant_predictor_and_natural_continuation():
+    pr = gru_bif.Problem(cubic1, {"p": -1.0}, "p")
+    sec = gru_bif.continuation(
+        pr, jnp.array([-2.0]), -1.0, p_min=-1, p_max=1, ds=0.05,
+        algorithm=gru_bif.PseudoArclength(secant=True),
+    )
+    folds = np.sort(np.asarray(sec.special.p)[np.asarray(sec.special.kind) == SpecialKind.FOLD])
+    np.testing.assert_allclose(folds, [-2 / 3, 2 / 3], atol=1e-10)
+    # natural continuation cannot pass the fold at p = 2/3 on the lower branch: it stops
+    # there with a result code (and a warning), having gone monotonically in p
+    with pytest.warns(UserWarning, match="stopped early"):
+        nat = gru_bif.continuation(
+            pr, jnp.array([-2.0]), -1.0, p_min=-1, p_max=1, ds=0.05, algorithm=gru_bif.Natural()
+        )
+    assert nat.result == gru_bif.RESULTS.corrector_failed
+    p, x = rows(nat)
+    assert np.all(np.diff(p) > 0) and p[-1] < 2 / 3 and p[-1] > 0.6
+
+
+def test_manual_stepping_matches_continuation():
+    pr = gru_bif.Problem(cubic1, {"p": -1.0}, "p")
+    it = gru_bif.ContinuationIterator(pr, jnp.array([-2.0]), -1.0, p_min=-1, p_max=1, ds=0.05)
+    steps = 0
+    for state in it:
+        steps += 1
+        assert np.isfinite(np.asarray(state.u)).all()
+    b = it.branch()
+    ref = gru_bif.continuation(pr, jnp.array([-2.0]), -1.0, p_min=-1, p_max=1, ds=0.05)
+    assert steps >= int(ref.num_points) - 1
+    np.testing.assert_allclose(rows(b)[0], rows(ref)[0], atol=1e-12)
+    np.testing.assert_allclose(
+        np.sort(np.asarray(b.special.p)[: int(b.special.count)]),
+        np.sort(np.asarray(ref.special.p)[: int(ref.special.count)]),
+        atol=1e-12,
+    )

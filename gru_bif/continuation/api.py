@@ -261,7 +261,7 @@ def continuation(
                 "(state and parameter)."
             )
     branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
-    return _check(branch, throw)
+    return _check(branch, throw, cp, u0)
 
 
 def _fatal(result):
@@ -271,7 +271,7 @@ def _fatal(result):
     return fatal
 
 
-def _check(branch: Branch, throw: bool) -> Branch:
+def _check(branch: Branch, throw: bool, cp=None, u0=None) -> Branch:
     """Raise if the branch could not start (`throw=True`), warn if it stopped early.
 
     The compiled function itself never raises: a runtime error inside it would be a
@@ -293,10 +293,16 @@ def _check(branch: Branch, throw: bool) -> Branch:
             for name in _FATAL:
                 item = getattr(RESULTS, name)
                 if code == int(item._value):
-                    x0 = np.asarray(branch.x[0])
+                    where = ""
+                    if cp is not None and u0 is not None:
+                        r = np.asarray(cp.residual(u0))
+                        where = (
+                            f" At the given start x0 = {np.asarray(u0[:-1])}, "
+                            f"p0 = {float(u0[-1])} the residual max|F| is "
+                            f"{np.max(np.abs(r)):.3g}."
+                        )
                     raise RuntimeError(
-                        f"continuation could not start: {RESULTS[item]} "
-                        f"(start state {x0}, parameter {float(branch.p[0])})"
+                        f"continuation could not start: {RESULTS[item]}{where}"
                     )
         for name in ("corrector_failed", "max_steps_reached_continuation"):
             if code == int(getattr(RESULTS, name)._value):
