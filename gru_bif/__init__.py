@@ -36,4 +36,4 @@ from .models.gru import (
 from .simulate import Trajectory as Trajectory, simulate as simulate
 from .problem import AbstractParam as AbstractParam, Param as Param, Problem as Problem
 from .systems import SystemFile as SystemFile, load_system as load_system
-from . import examples as examples, models as models
+from . import examples as examples, models as models, periodic as periodic

@@ -10,12 +10,58 @@ import jax.scipy.linalg as jsl
 import lineax as lx
 
 
+#: Systems up to this size are solved by Gaussian elimination written out in JAX
+#: operations (partial pivoting, unrolled at trace time) instead of a LAPACK call:
+#: XLA runs a LAPACK call per matrix (a loop over the batch under `vmap`), which for
+#: tiny systems costs far more than the arithmetic (reference/performance.md: 3×3
+#: elimination 2–3× faster per branch; batched, the gap is larger still).
+SMALL = 8
+
+
+def _eliminate(A, b):
+    """Gaussian elimination with partial pivoting on a small dense `A` (n ≤ SMALL).
+    Returns `(x, sign(det A), mean log|pivot|)`; a zero pivot gives non-finite `x`.
+    `b` is carried separately from `A` so that the map `b ↦ x` stays visibly linear to
+    JAX (reverse mode transposes it, e.g. in implicit gradients)."""
+    n = A.shape[0]
+    dtype = jnp.result_type(A.dtype, b.dtype)
+    M = A.astype(dtype)
+    b = b.astype(dtype)
+    rows = jnp.arange(n)
+    real = jnp.real(jnp.zeros((), dtype)).dtype
+    sign = jnp.ones((), real)
+    logabs = jnp.zeros((), real)
+    for k in range(n):
+        mag = jnp.where(rows >= k, jnp.abs(M[:, k]), -1.0)
+        p = jnp.argmax(mag)
+        is_k, is_p = rows == k, (rows == p) & (p != k)
+        row_k, row_p = M[k], M[p]
+        M = jnp.where(is_k[:, None], row_p[None, :], jnp.where(is_p[:, None], row_k[None, :], M))
+        b_k, b_p = b[k], b[p]
+        b = jnp.where(is_k, b_p, jnp.where(is_p, b_k, b))
+        sign = jnp.where(p != k, -sign, sign)
+        piv = M[k, k]
+        if not jnp.iscomplexobj(piv):
+            sign = sign * jnp.sign(piv)
+        logabs = logabs + jnp.log(jnp.abs(piv))
+        factors = jnp.where(rows > k, M[:, k] / piv, 0.0)
+        M = M - factors[:, None] * M[k][None, :]
+        b = b - factors * b[k]
+    x = jnp.zeros((n,), dtype)
+    for k in reversed(range(n)):
+        x = x.at[k].set((b[k] - jnp.dot(M[k, k + 1 : n], x[k + 1 :])) / M[k, k])
+    return x, sign, logabs / n
+
+
 def lu_solve_det(A, b):
     """Solve `A x = b` and return `(x, det_value)` from one LU factorisation.
 
     `det_value` is `sign(det A) · exp(mean(log|diag U|))`: a continuous function with the
     sign of `det A` that vanishes with it, but does not over- or underflow for large
     matrices (a scaled determinant, used as a test function)."""
+    if A.shape[0] <= SMALL and not jnp.iscomplexobj(A):
+        x, sign, meanlog = _eliminate(A, b)
+        return x, sign * jnp.exp(meanlog)
     lu, piv = jsl.lu_factor(A)
     x = jsl.lu_solve((lu, piv), b)
     diag = jnp.diagonal(lu)
@@ -33,6 +79,8 @@ def solve(A, b):
     loop, a direct LAPACK LU 1.3 µs (the continuation loop does several per step), so
     the hot path calls the factorisation directly; lineax is used where operators
     matter (matrix-free Jacobians, structured solvers)."""
+    if A.shape[0] <= SMALL:
+        return _eliminate(A, b)[0]
     return jsl.lu_solve(jsl.lu_factor(A), b)
 
 

@@ -70,7 +70,11 @@ DATA_FIELDS = {
     SpecialKind.FOLD: ("a",),
     SpecialKind.HOPF: ("omega", "l1"),
     SpecialKind.BRANCH_POINT: (),
+    SpecialKind.FOLD_CYCLE: ("period", "mu_re", "mu_im"),
+    SpecialKind.PERIOD_DOUBLING: ("period", "mu_re", "mu_im"),
+    SpecialKind.NEIMARK_SACKER: ("period", "mu_re", "mu_im"),
 }
+_BASE_FIELDS = ("kind", "p", "x", "index", "precision", "located", "criticality")
 
 
 class SpecialPoints(eqx.Module):
@@ -197,7 +201,7 @@ class Branch(eqx.Module):
                 if len(s["x"]) > 4:
                     xs += ", ..."
                 extra = "  ".join(
-                    f"{k}={s[k]:.10g}" for k in ("omega", "l1", "a") if k in s
+                    f"{k}={v:.10g}" for k, v in s.items() if k not in _BASE_FIELDS
                 )
                 if "criticality" in s:
                     extra += f"  ({s['criticality']})"
@@ -371,7 +375,10 @@ def _special_from_list(sp, K, dim) -> SpecialPoints:
     precision = np.full((K,), np.nan)
     located = np.zeros((K,), bool)
     tangent = np.full((K, dim + 1), np.nan)
-    data = {k: np.full((K,), np.nan) for k in ("omega", "l1", "a")}
+    keys = {"omega", "l1", "a"}
+    for s in sp:
+        keys |= {k for k in s if k not in _BASE_FIELDS}
+    data = {k: np.full((K,), np.nan) for k in sorted(keys)}
     for i, s in enumerate(sp):
         kind[i] = SpecialKind.from_label(s["kind"])
         p[i] = s["p"]

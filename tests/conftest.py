@@ -1,6 +1,8 @@
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# tiny dense solves: BLAS threads only add contention on a 2-core machine
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import jax
 

@@ -82,3 +82,23 @@ def count_unstable(eigvals, dtype):
     eps = jnp.finfo(dtype).eps
     scale = jnp.maximum(1.0, jnp.max(jnp.abs(eigvals)))
     return jnp.sum(eigvals.real > 100 * eps * scale).astype(jnp.int32)
+
+
+def count_unstable_jacobian(J):
+    """Number of eigenvalues of `J` with positive real part. For d ≤ 2 in closed form
+    (trace and determinant: no LAPACK call, which matters under `vmap`), else from
+    `eigvals`."""
+    d = J.shape[-1]
+    dtype = J.dtype
+    eps = jnp.finfo(dtype).eps
+    if d == 1:
+        return (J[0, 0] > 100 * eps * jnp.maximum(1.0, jnp.abs(J[0, 0]))).astype(jnp.int32)
+    if d == 2:
+        tr = J[0, 0] + J[1, 1]
+        det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+        scale = jnp.maximum(1.0, jnp.max(jnp.abs(J)))
+        tol = 100 * eps * scale
+        return jnp.where(
+            det < -tol * scale, 1, jnp.where(tr > tol, jnp.where(det > tol * scale, 2, 1), 0)
+        ).astype(jnp.int32)
+    return count_unstable(jnp.linalg.eigvals(J), dtype)

@@ -138,7 +138,7 @@ def point_info(cp, u, t_ref):
 
 
 def _kinds(cp) -> tuple:
-    return (SpecialKind.FOLD, SpecialKind.BRANCH_POINT) + tuple(cp.extra_kinds)
+    return (cp.fold_kind, SpecialKind.BRANCH_POINT) + tuple(cp.extra_kinds)
 
 
 # --------------------------------------------------------------------------- init/step
@@ -417,7 +417,7 @@ def _detect_and_locate(cp, X, T, S, n, settings, static):
         (dist < 1e-4 * scale) & (kind[None, :] == SpecialKind.BRANCH_POINT) & valid[None, :],
         axis=1,
     )
-    keep = keep & ~((kind == SpecialKind.FOLD) & near_bp)
+    keep = keep & ~((kind == cp.fold_kind) & near_bp)
     order = jnp.argsort(~keep, stable=True)
     keep = keep[order]
     nan = jnp.nan

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from .._custom_types import Array
 from ..bifurcations.normal_form import first_lyapunov, fold_coefficient
 from ..bifurcations.test_functions import (
-    count_unstable,
+    count_unstable_jacobian,
     hopf_test_bialternate,
     hopf_test_eigen,
 )
@@ -78,6 +78,12 @@ class AbstractContinuationProblem(eqx.Module):
 
     def param(self, u: Array) -> Array:
         return u[-1]
+
+    @property
+    def fold_kind(self) -> SpecialKind:
+        """The label of a fold of this kind of solution (`FOLD` for equilibria; a
+        periodic-orbit problem says `FOLD_CYCLE`)."""
+        return SpecialKind.FOLD
 
 
 def _masked(cp, active):
@@ -152,7 +158,7 @@ class EquilibriumProblem(AbstractContinuationProblem):
         if not self.stability:
             return jnp.asarray(-1, jnp.int32)
         J = jax.lax.stop_gradient(Hu[:, :-1])
-        return count_unstable(jnp.linalg.eigvals(J), u.dtype)
+        return count_unstable_jacobian(J)
 
     def attach_points(self, X):
         """Branch points `(x, p)` with implicit derivatives w.r.t. the problem's args

@@ -1,0 +1,33 @@
+"""Periodic orbits: collocation problems for the continuation engine, Floquet
+multipliers, and starting cycles from Hopf points or simulations.
+
+!!! example
+
+    ```python
+    from gru_bif.periodic import CycleBranch, cycle_from_hopf
+
+    eq = gru_bif.continuation(problem, x0, p0, p_min=-1, p_max=1)
+    cp, u0 = cycle_from_hopf(problem, eq, dp=1e-3)
+    cycles = gru_bif.continuation(cp, u0[:-1], u0[-1], p_min=-1, p_max=1, ds=0.05)
+    view = CycleBranch(cp, cycles)   # view.period, view.x_min, view.x_max, view.orbit(i)
+    ```
+"""
+
+from .collocation import (
+    CollocationProblem as CollocationProblem,
+    CycleBranch as CycleBranch,
+    adapt_mesh as adapt_mesh,
+    correct_cycle as correct_cycle,
+    node_times as node_times,
+    uniform_mesh as uniform_mesh,
+)
+from .floquet import (
+    floquet_multipliers as floquet_multipliers,
+    monodromy as monodromy,
+    monodromy_by_integration as monodromy_by_integration,
+    nontrivial_multipliers as nontrivial_multipliers,
+)
+from .start import (
+    cycle_from_hopf as cycle_from_hopf,
+    cycle_from_simulation as cycle_from_simulation,
+)
