@@ -229,8 +229,8 @@ def test_bautin_fold_of_cycles_on_its_analytic_curve():
     branch = gru_bif.continuation(
         cp, u0[:-1], u0[-1], p_min=-0.1, p_max=-0.001, ds=0.01, **CYCLE_KW
     )
-    assert kinds(branch) == ["fold"]
-    fold = specials(branch, SpecialKind.FOLD)
+    assert kinds(branch) == ["fold_cycle"]
+    fold = specials(branch, SpecialKind.FOLD_CYCLE)
     want = float(Bautin.fold_cycle_curve(b2))
     assert abs(fold["p"][0] - want) < 1e-8
     assert fold["located"][0]
