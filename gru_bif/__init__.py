@@ -9,6 +9,7 @@ from .bifurcations.switching import (
     branch_direction as branch_direction,
     switch_branch as switch_branch,
 )
+from .batch import batched as batched, shard_batch as shard_batch
 from .branch import Branch as Branch, SpecialKind as SpecialKind, SpecialPoints as SpecialPoints
 from .continuation import (
     AbstractContinuationAlgorithm as AbstractContinuationAlgorithm,
