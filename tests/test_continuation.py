@@ -685,6 +685,10 @@ def test_start_not_near_equilibrium():
     kw = dict(p_min=-1, p_max=2, ds=0.05, max_steps=400)
     b = continuation(pr, jnp.array([1.0]), -1.0, throw=False, **kw)
     assert b.result == RESULTS.start_not_converged
+    # the given start is kept (not Newton's diverged iterate), and nothing else
+    assert int(b.num_points) == 1
+    np.testing.assert_array_equal(b.x[0], [1.0])
+    assert float(b.p[0]) == -1.0
     with pytest.raises(Exception, match="start point") as e:
         b = continuation(pr, jnp.array([1.0]), -1.0, **kw)
         jax.block_until_ready(b)
@@ -861,3 +865,30 @@ def test_npz_round_trip_bitwise(gru_branch, tmp_path):
         assert a1.tobytes() == a2.tobytes()
     assert b2.param_name == b.param_name
     assert bool(b2.result == b.result)
+
+
+def hopf_plus_stable(t, x, a):
+    """Hopf normal form (ω = 1, subcritical s = +1) in (x0, x1), coupled one way into 12
+    stable directions x_k' = −k x_k + x0²: 14-D, Hopf at p = 0 with ω = 1."""
+    p = a["p"]
+    r2 = x[0] ** 2 + x[1] ** 2
+    head = jnp.array([p * x[0] - x[1] + x[0] * r2, x[0] + p * x[1] + x[1] * r2])
+    k = jnp.arange(1, x.shape[0] - 1, dtype=x.dtype)
+    return jnp.concatenate([head, -k * x[2:] + x[0] ** 2])
+
+
+@pytest.mark.parametrize("hopf", ["auto", "bialternate"])
+def test_hopf_and_stability_above_twelve_states(hopf):
+    """d = 14 > 12: "auto" uses the eigenvalue Hopf test, sharing one eigen-decomposition
+    with the stability count; the bialternate product gives the same answer."""
+    pr = gru_bif.Problem(hopf_plus_stable, {"p": -0.5}, "p")
+    b = continuation(pr, jnp.zeros(14), -0.5, p_min=-0.5, p_max=0.5, ds=0.05, hopf=hopf)
+    sp = b.special
+    n = int(sp.count)
+    kinds = [int(k) for k in sp.kind[:n]]
+    assert kinds == [SpecialKind.HOPF]
+    assert abs(float(sp.p[0])) <= 1e-10
+    assert float(sp.data["omega"][0]) == pytest.approx(1.0, abs=1e-9)
+    nu = np.asarray(b.n_unstable[: int(b.num_points)])
+    p = np.asarray(b.p[: int(b.num_points)])
+    assert np.all(nu[p < -1e-6] == 0) and np.all(nu[p > 1e-6] == 2)

@@ -132,8 +132,8 @@ def point_info(cp, u, t_ref):
     e = jnp.zeros((n1,), u.dtype).at[-1].set(1.0)
     t, det = lu_solve_det(A, e)
     t = t / jnp.linalg.norm(t)
-    tests = jnp.concatenate([jnp.stack([t[-1], det]), cp.extra_tests(u, J)])
-    nu = cp.n_unstable(u, J)
+    extra, nu = cp.tests_and_stability(u, J)
+    tests = jnp.concatenate([jnp.stack([t[-1], det]), extra])
     return J, t, tests, nu
 
 
@@ -150,6 +150,8 @@ def _init(cp, u0, direction, settings: _Settings, static: _StaticSettings, tange
     else:
         w0 = tangent0 / jnp.linalg.norm(tangent0)
     u, it, ok = corrector(cp, u0, w0, jnp.dot(w0, u0), settings.tol, 4 * static.max_newton)
+    # a failed start keeps the given point (not the diverged iterate) in row 0
+    u = jnp.where(ok, u, u0)
     _, t, tests, nu = point_info(cp, u, direction * w0)
     singular = ~jnp.all(jnp.isfinite(t))
     nonfinite = ~jnp.all(jnp.isfinite(cp.residual(u0)))

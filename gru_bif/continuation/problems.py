@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from .._custom_types import Array
 from ..bifurcations.normal_form import first_lyapunov, fold_coefficient
 from ..bifurcations.test_functions import (
+    count_unstable,
     count_unstable_jacobian,
     hopf_test_bialternate,
     hopf_test_eigen,
@@ -58,6 +59,11 @@ class AbstractContinuationProblem(eqx.Module):
 
     @abc.abstractmethod
     def special_data(self, kind, u: Array, Hu: Array, t: Array): ...
+
+    def tests_and_stability(self, u: Array, Hu: Array) -> tuple[Array, Array]:
+        """`(extra_tests(u, Hu), n_unstable(u, Hu))` — what the engine evaluates at every
+        point. Override to share work between the two (e.g. one eigen-decomposition)."""
+        return self.extra_tests(u, Hu), self.n_unstable(u, Hu)
 
     def attach_points(self, X: Array) -> Array:
         """Attach derivatives w.r.t. the problem's arguments to branch points `X`
@@ -159,6 +165,14 @@ class EquilibriumProblem(AbstractContinuationProblem):
             return jnp.asarray(-1, jnp.int32)
         J = jax.lax.stop_gradient(Hu[:, :-1])
         return count_unstable_jacobian(J)
+
+    def tests_and_stability(self, u, Hu):
+        J = Hu[:, :-1]
+        if self.stability and J.shape[0] > 2 and self._hopf_mode(J.shape[0]) == "eigen":
+            # one eigen-decomposition for both the Hopf test and the stability count
+            ev = jnp.linalg.eigvals(jax.lax.stop_gradient(J))
+            return hopf_test_eigen(ev, u.dtype)[None], count_unstable(ev, u.dtype)
+        return self.extra_tests(u, Hu), self.n_unstable(u, Hu)
 
     def attach_points(self, X):
         """Branch points `(x, p)` with implicit derivatives w.r.t. the problem's args
