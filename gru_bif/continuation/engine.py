@@ -217,12 +217,16 @@ def _step(cp, state: ContinuationState, settings: _Settings, static: _StaticSett
     accept = conv & finite & angle_ok
 
     k1 = k + 1
-    X = state.X.at[k1].set(u_new)
-    T = state.T.at[k1].set(t_new)
-    S = state.S.at[k1].set(tests)
-    NU = state.NU.at[k1].set(nu)
-    DS = state.DS.at[k1].set(ds)
-    IT = state.IT.at[k1].set(iters)
+    # A finished branch (possible in the batch-native loop, where the loop runs while
+    # any branch is active) writes nowhere: its row index is out of bounds and dropped.
+    live = ~state.done
+    kw = jnp.where(live, k1, state.X.shape[0])
+    X = state.X.at[kw].set(u_new, mode="drop")
+    T = state.T.at[kw].set(t_new, mode="drop")
+    S = state.S.at[kw].set(tests, mode="drop")
+    NU = state.NU.at[kw].set(nu, mode="drop")
+    DS = state.DS.at[kw].set(ds, mode="drop")
+    IT = state.IT.at[kw].set(iters, mode="drop")
 
     target = static.target_newton
     grow = jnp.where(iters < target, 1.5, jnp.where(iters == target, 1.0, 0.6))
@@ -264,16 +268,20 @@ def _step(cp, state: ContinuationState, settings: _Settings, static: _StaticSett
         ),
     )
     done = failed | out_of_range | closed | full
+
+    def keep(new, old):
+        return jnp.where(live, new, old)
+
     return ContinuationState(
-        u=u_out,
-        t=t_out,
-        ds=ds_next,
-        k=k_new,
-        attempts=state.attempts + 1,
-        rejected=state.rejected + (~accept).astype(jnp.int32),
-        newton_total=state.newton_total + iters,
-        done=done,
-        result=result,
+        u=keep(u_out, u),
+        t=keep(t_out, t),
+        ds=keep(ds_next, ds),
+        k=keep(k_new, k),
+        attempts=state.attempts + live.astype(jnp.int32),
+        rejected=state.rejected + (live & ~accept).astype(jnp.int32),
+        newton_total=state.newton_total + jnp.where(live, iters, 0),
+        done=keep(done, state.done),
+        result=RESULTS.where(live, result, state.result),
         X=X,
         T=T,
         S=S,
@@ -307,12 +315,58 @@ def _finish_at_bound(cp, state: ContinuationState, settings, static):
     return eqx.tree_at(lambda s: (s.X, s.T, s.S, s.NU), state, (X, T, S, NU))
 
 
-def _run_direction(cp, u0, direction, settings, static, tangent0=None):
+def _run_direction_single(cp, u0, direction, settings, static, tangent0=None):
     state = _init(cp, u0, direction, settings, static, tangent0)
     state = jax.lax.while_loop(
         lambda s: ~s.done, lambda s: _step(cp, s, settings, static), state
     )
     return _finish_at_bound(cp, state, settings, static)
+
+
+def _run_direction(cp, u0, direction, settings, static, tangent0=None):
+    """One direction of a branch: init, the loop, the end on the bound.
+
+    Under `jax.vmap` this runs batch-native (a `custom_vmap` rule): one `while_loop`
+    that continues while any branch is active, with the step vmapped inside it. A plain
+    vmap of the loop would, at every step, select between the old and new loop state of
+    every branch — including the whole `(max_steps + 1)`-row buffers — so that a batch's
+    cost grew with `max_steps` rather than with the steps taken; here finished branches
+    only skip their (dropped) row writes.
+    """
+    dyn_cp, static_cp = eqx.partition(cp, eqx.is_array)
+    dyn = (dyn_cp, u0, direction, settings, tangent0)
+
+    def run_one(dyn):
+        c, u0_, d, st, t0 = dyn
+        return _run_direction_single(eqx.combine(c, static_cp), u0_, d, st, static, t0)
+
+    run = jax.custom_batching.custom_vmap(run_one)
+
+    @run.def_vmap
+    def _batched_rule(axis_size, in_batched, dyn):
+        (in_batched,) = in_batched
+        dyn = jax.tree.map(
+            lambda x, b: x if b else jnp.broadcast_to(x, (axis_size,) + jnp.shape(x)),
+            dyn, in_batched,
+        )
+
+        def one(fn):
+            def g(dyn_i, *rest):
+                c, u0_, d, st, t0 = dyn_i
+                return fn(eqx.combine(c, static_cp), u0_, d, st, t0, *rest)
+            return jax.vmap(g)
+
+        init = one(lambda c, u0_, d, st, t0: _init(c, u0_, d, st, static, t0))(dyn)
+        step = one(lambda c, u0_, d, st, t0, s_: _step(c, s_, st, static))
+        state = jax.lax.while_loop(
+            lambda s_: jnp.any(~s_.done), lambda s_: step(dyn, s_), init
+        )
+        state = one(lambda c, u0_, d, st, t0, s_: _finish_at_bound(c, s_, st, static))(
+            dyn, state
+        )
+        return state, jax.tree.map(lambda _: True, state)
+
+    return run(dyn)
 
 
 # --------------------------------------------------------------------------- location
