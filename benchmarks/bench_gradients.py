@@ -18,8 +18,10 @@ continued in b_h[0] from the exact equilibrium h = 0 at b_h[0] = 0 to 1 (`ds = 0
 Times are warm (best and median of `--repeats` calls, `jax.block_until_ready`; the
 ratio uses the best, which other load on the machine disturbs least); compilation (first
 call minus best warm) is reported apart. Each size runs with `max_special_points` 16 (the
-default) and 2: the implicit adjoint is linearised for every special-point slot and every
-kind's defining system, so its cost grows with the capacity. The gradient is checked against central
+default) and 2: outside `vmap` the implicit adjoint skips padding slots and slots of
+another kind (a `lax.cond` in `gru_bif.differentiate.implicit_root`), so the capacity
+should cost little; under `vmap` every slot's system is solved. The gradient is checked
+against central
 finite differences (step 1e-4) on a few random weights. Target: gradient / locate ≤ 2.
 
     python benchmarks/bench_gradients.py [--quick] [--sizes 2,16,64,256] [--repeats 5]

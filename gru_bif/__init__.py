@@ -4,6 +4,15 @@ bifurcation diagrams, in JAX."""
 __version__ = "0.1.0"
 
 from ._results import RESULTS as RESULTS
+from .bifurcations.curves import (
+    FoldCurveProblem as FoldCurveProblem,
+    HopfCurveProblem as HopfCurveProblem,
+    bt_normal_form as bt_normal_form,
+    curve_parameters as curve_parameters,
+    fold_curve as fold_curve,
+    hopf_curve as hopf_curve,
+    hopf_frequency as hopf_frequency,
+)
 from .bifurcations.switching import (
     bifurcation_diagram as bifurcation_diagram,
     branch_direction as branch_direction,
@@ -38,3 +47,6 @@ from .simulate import Trajectory as Trajectory, simulate as simulate
 from .problem import AbstractParam as AbstractParam, Param as Param, Problem as Problem
 from .systems import SystemFile as SystemFile, load_system as load_system
 from . import examples as examples, models as models, periodic as periodic
+from . import homoclinic as homoclinic
+from . import census as census, trained as trained
+from . import differentiate as differentiate, losses as losses, training as training

@@ -44,3 +44,46 @@ class RESULTS(optx.RESULTS):  # pyright: ignore[reportGeneralTypeIssues]
         "More special points were detected than `max_special_points` can hold; the extra "
         "ones were dropped. Increase `max_special_points`."
     )
+    curve_start_not_special = (
+        "The start of a fold/Hopf curve is not a fold/Hopf point: the vector field or the "
+        "smallest singular value of F_x (fold) or of the bialternate product 2F_x⊙I "
+        "(Hopf) is not small there. Start from a located special point of a one-parameter "
+        "branch (`branch.special` with kind 'fold' or 'hopf', or 'bt' for a Hopf curve)."
+    )
+    homoclinic_not_converged = (
+        "Newton on the homoclinic boundary-value problem did not converge. Start closer to "
+        "the homoclinic orbit (a cycle of longer period, a smaller distance from the "
+        "Bogdanov-Takens point), increase `ntst`, or increase `max_iter`."
+    )
+    homoclinic_no_saddle = (
+        "The equilibrium of the homoclinic solution is not a hyperbolic saddle with the "
+        "expected number of unstable eigenvalues (it may have passed a fold or a SNIC). "
+        "Start from an orbit near a saddle, or stay away from the fold of equilibria."
+    )
+    homoclinic_truncation_too_short = (
+        "The ends of the computed homoclinic orbit are far from the saddle compared with "
+        "its size: the truncation time `T` is too short. Increase `T` (and `ntst`)."
+    )
+    homoclinic_collapsed = (
+        "The homoclinic orbit collapsed onto the saddle (a trivial solution). Start from "
+        "a guess with a real excursion (a long-period cycle, or a smaller `eps` from a "
+        "Bogdanov-Takens point)."
+    )
+    cycle_start_not_converged = (
+        "Newton on the periodic-orbit equations did not converge from the start guess. "
+        "Start nearer the cycle: from a Hopf point use a smaller `dp` (or `amplitude`) "
+        "on the side where cycles exist; from a simulation use a longer `t_transient`; "
+        "or use more mesh intervals (`ntst`)."
+    )
+    cycle_collapsed = (
+        "The cycles shrank to a point along the branch (amplitude below `collapse_tol`): "
+        "the branch returned to a Hopf point, where it meets the family of constant "
+        "'cycles' (equilibria with any period). From `index` on the branch retraces the "
+        "same cycles (phase-shifted): use the rows before it, continue in the other "
+        "direction, or end the parameter range before the Hopf point."
+    )
+    cycle_mesh_too_coarse = (
+        "The collocation error estimate (`CollocationProblem.collocation_error`) exceeds "
+        "the requested accuracy somewhere on the branch: increase `ntst` (e.g. double it) "
+        "or move the mesh with `gru_bif.periodic.adapt_mesh` and continue again."
+    )

@@ -73,6 +73,13 @@ DATA_FIELDS = {
     SpecialKind.FOLD_CYCLE: ("period", "mu_re", "mu_im"),
     SpecialKind.PERIOD_DOUBLING: ("period", "mu_re", "mu_im"),
     SpecialKind.NEIMARK_SACKER: ("period", "mu_re", "mu_im"),
+    SpecialKind.HOMOCLINIC: ("period", "saddle_quantity"),
+    # codim-2 points of fold/Hopf curves (gru_bif.bifurcations.curves); p1: first parameter
+    SpecialKind.CUSP: ("p1", "c"),
+    SpecialKind.BT: ("p1", "a", "b"),
+    SpecialKind.BAUTIN: ("p1", "omega", "l1", "l2"),
+    SpecialKind.ZERO_HOPF: ("p1", "omega"),
+    SpecialKind.DOUBLE_HOPF: ("p1", "omega", "omega2"),
 }
 _BASE_FIELDS = ("kind", "p", "x", "index", "precision", "located", "criticality")
 

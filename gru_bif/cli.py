@@ -4,6 +4,10 @@
     gru-bif continue SYSTEM --param NAME --from A --to B [--set k=v ...] [--x0 ...]
                      [--out branch.json] [--plot fig.png]
     gru-bif portrait MODEL_OR_SYSTEM --out fig.png [--set k=v ...] [--input u ...]
+    gru-bif cycles SYSTEM --param NAME --from A --to B [--max-period T] [--ntst N]
+                     [--out cycles.json] [--plot fig.png]   (see gru_bif.periodic.cli)
+    gru-bif homoclinic SYSTEM --params P1 P2 --to P2_END (--from-bt P1 P2 | --range A B)
+                     [--out curve.json] [--plot fig.png]   (see gru_bif.homoclinic.cli)
 
 SYSTEM is a Python system file (PARAMS, X0, vector_field) or a saved GRU model (.json or
 .npz from `GRU.save`). Computations run in float64 unless `--float32` is given, and
@@ -156,6 +160,103 @@ def cmd_continue(args) -> int:
     return 0
 
 
+def cmd_curve(args) -> int:
+    """`gru-bif curve`: a fold or Hopf curve in two parameters (see --help)."""
+    _setup_jax(args)
+    import jax.numpy as jnp
+    import numpy as np
+
+    from .bifurcations.curves import fold_curve, hopf_curve
+    from .branch import SpecialKind
+    from .continuation import continuation
+
+    p1_name, p2_name = args.params
+    sets = _parse_sets(args.set)
+    try:
+        problem, x0, kind = load_target(args.system, p1_name, sets, _floats(args.input, "--input"))
+    except ValueError as e:
+        raise SystemExit(f"error: {e}")
+    lo, hi = args.range
+    if not lo < hi:
+        raise SystemExit(f"error: --range {lo} {hi}: the first value must be below the second")
+    run = fold_curve if args.kind == "fold" else hopf_curve
+    want = SpecialKind.FOLD if args.kind == "fold" else SpecialKind.HOPF
+    t0 = time.perf_counter()
+    if args.from_point is not None:
+        vals = _floats(args.from_point, "--from-point")
+        start, p1 = jnp.asarray(vals[:-1]), float(vals[-1])
+        index = None
+        source = None
+    else:
+        if args.scan is None:
+            raise SystemExit(
+                "error: give --from-point x1,...,xd,p1 (a fold/Hopf point) or --scan FROM TO "
+                f"(continue in {p1_name} first and start from its first {args.kind} point)"
+            )
+        a, b = args.scan
+        problem = problem.with_p(a)
+        x0_cli = _floats(args.x0, "--x0")
+        if x0_cli is not None:
+            starts = [jnp.asarray(x0_cli)]
+        elif kind == "gru":
+            from .equilibria import find_equilibria
+
+            eq = find_equilibria(problem)
+            starts = [jnp.asarray(x) for x in np.asarray(eq.x)[: int(eq.count)]]
+        elif x0 is not None:
+            starts = [x0]
+        else:
+            raise SystemExit("error: give a start state with --x0 (the system file has no X0)")
+        source = None
+        for x in starts:
+            try:
+                br = continuation(problem, x, a, p_min=min(a, b), p_max=max(a, b),
+                                  ds=abs(args.ds) if b >= a else -abs(args.ds),
+                                  max_steps=args.max_steps)
+            except Exception as e:  # noqa: BLE001 - try the next start
+                print(f"start {np.asarray(x)}: {str(e).splitlines()[0]}", file=sys.stderr)
+                continue
+            found = [i for i in range(int(br.special.count)) if int(br.special.kind[i]) == want]
+            if len(found) > args.index:
+                source, index = br, found[args.index]
+                break
+        if source is None:
+            raise SystemExit(
+                f"error: no {args.kind} point (number {args.index}) found continuing in "
+                f"{p1_name} from {a} to {b}; widen --scan or give --from-point"
+            )
+        print(f"start: {args.kind} at {p1_name} = {float(source.special.p[index]):.12g}")
+        start, p1 = source, None
+    try:
+        curve = run(problem, start, p2_name, index=index, p1=p1, p_min=lo, p_max=hi,
+                    ds=args.ds, max_steps=args.max_steps)
+    except (ValueError, RuntimeError) as e:
+        raise SystemExit(f"error: {e}")
+    elapsed = time.perf_counter() - t0
+    print(f"{args.kind} curve in ({p1_name}, {p2_name}); {p1_name} is the last entry of x")
+    print(curve.summary())
+    print(f"({elapsed:.2f} s)")
+    if args.out:
+        payload = curve.to_dict()
+        payload["curve"] = {"kind": args.kind, "param1": p1_name, "param2": p2_name,
+                            "state_dim": int(curve.x.shape[1]) - 1}
+        for pt in payload["points"]:
+            pt["p1"] = pt["x"][-1]
+        pathlib.Path(args.out).write_text(json.dumps(payload, indent=1))
+        print(f"wrote {args.out}")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .plotting import plot_parameter_plane
+
+        ax = plot_parameter_plane([(args.kind, curve)], xlabel=p1_name, ylabel=p2_name)
+        ax.figure.tight_layout()
+        ax.figure.savefig(args.plot, dpi=120)
+        print(f"wrote {args.plot}")
+    return 0
+
+
 def cmd_portrait(args) -> int:
     _setup_jax(args)
     import matplotlib
@@ -229,6 +330,26 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--plot", help="draw the bifurcation diagram here (PNG/PDF/SVG)")
     c.set_defaults(func=cmd_continue)
 
+    k = sub.add_parser("curve", parents=[common], help="a fold or Hopf curve in two parameters")
+    k.add_argument("system", help="system file (.py) or saved GRU model (.json/.npz)")
+    k.add_argument("--kind", choices=("fold", "hopf"), required=True, help="which curve")
+    k.add_argument("--params", nargs=2, required=True, metavar=("P1", "P2"),
+                   help="the two parameters; P2 is continued within --range, P1 is free")
+    k.add_argument("--range", nargs=2, type=float, required=True, metavar=("MIN", "MAX"),
+                   help="range of P2 (the curve stops when P2 leaves it)")
+    k.add_argument("--from-point", help="a fold/Hopf point: x1,...,xd,p1 (P2 from PARAMS/--set)")
+    k.add_argument("--scan", nargs=2, type=float, metavar=("FROM", "TO"),
+                   help="continue in P1 from FROM to TO first and start at its fold/Hopf point")
+    k.add_argument("--index", type=int, default=0, help="with --scan: which fold/Hopf point (default 0)")
+    k.add_argument("--set", action="append", help="override a parameter: k=v (repeatable)")
+    k.add_argument("--x0", help="with --scan: start state (default: X0, or every equilibrium of a GRU)")
+    k.add_argument("--input", help="constant GRU input u, comma-separated")
+    k.add_argument("--ds", type=float, default=0.01, help="initial step (default 0.01)")
+    k.add_argument("--max-steps", type=int, default=500)
+    k.add_argument("--out", help="write the curve as JSON here (the shape of `continue`, plus p1)")
+    k.add_argument("--plot", help="draw the curve in the parameter plane here")
+    k.set_defaults(func=cmd_curve)
+
     p = sub.add_parser("portrait", parents=[common], help="phase portrait (1-D or 2-D)")
     p.add_argument("system", help="system file (.py) or saved GRU model (.json/.npz)")
     p.add_argument("--out", required=True, help="image file")
@@ -244,6 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--only", default=None, help="redo one figure by name (see REPORT.md)")
     r.add_argument("--retrain", action="store_true", help="retrain the small networks instead of loading shipped weights")
     r.set_defaults(func=cmd_reproduce)
+
+    from .periodic.cli import add_parser as _add_cycles
+
+    _add_cycles(sub, common)
+    from .homoclinic.cli import add_parser as _add_homoclinic
+
+    _add_homoclinic(sub, common)
     return ap
 
 

@@ -17,10 +17,29 @@ Defining systems (unknowns → equations):
 - branch point: `(x, p, μ, ψ)` → `F + μψ = 0`, `F_xᵀψ = 0`, `ψ·F_p = 0`, `ψ·ψ = 1`
   (μ = 0 at the solution; it makes the system square and regular at a simple BP).
 
-Where a defining system is singular (a cusp on a fold, a Bogdanov–Takens point, a
-degenerate branch point) the gradient does not exist: the solve then returns non-finite
-values (NaN/inf), never a silently wrong number. Near a fold, gradients of *branch
-points* `x(p)` grow like `1/sqrt(|p − p_fold|)`: differentiate the located fold instead.
+**Degenerate points.** Where a defining system is singular — a fold whose quadratic
+coefficient vanishes (the cusp condition), a Hopf point at a Bogdanov–Takens point
+(`ω → 0`), a degenerate branch point — the located object is not a differentiable
+function of the arguments, and its derivative is NaN, never a silently wrong number.
+"Singular" is decided from the LU factorisation of `G_y` that the derivative needs
+anyway: the reciprocal condition estimate `min|u_ii| / max|u_ii|` (pivots of the
+partially pivoted LU) below [`gru_bif.differentiate.singular_rcond`][] (`eps^(2/3)` of
+the dtype: 3.7e-11 in float64, 2.5e-5 in float32). JAX cannot warn from inside compiled
+code without a host callback (which this library avoids: callbacks keep programs out of
+the persistent compilation cache); [`gru_bif.training.fit`][] warns on the host when a
+gradient is non-finite, and a caller of `jax.grad` should check
+`jnp.isfinite` of the result. Reverse mode propagates the NaN to every argument the
+degenerate point depends on, *even where the loss does not use that point* (JAX
+multiplies the NaN derivative by a zero cotangent): drop such a point from the
+`Problem`'s range (`p_min`, `p_max`) or from the continuation (`hopf="off"`) if it is
+not wanted.
+
+**Near a fold.** Points along a branch are differentiated at *fixed* parameter value
+(`dx/dθ = −F_x⁻¹ F_θ`), and `F_x` becomes singular at a fold: these derivatives grow
+like `1/sqrt(|p − p_fold|)` (the branch is `x − x_F ≈ ±sqrt((p − p_F)/a)`). They are
+correct but useless for optimisation close to a fold — differentiate the located fold
+(`branch.special`, `kind == SpecialKind.FOLD`: its `p` and state are regular functions
+of the arguments) instead.
 """
 
 import functools
@@ -28,16 +47,54 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
 
-from ._linalg import solve
+from ._linalg import SMALL, solve
+
+__all__ = [
+    "implicit_root",
+    "singular_rcond",
+    "equilibrium_points",
+    "fold_point",
+    "hopf_point",
+    "branch_point",
+]
+
+
+def singular_rcond(dtype) -> float:
+    """Threshold below which a defining system counts as singular (its located object
+    then gets NaN derivatives): `eps^(2/3)` of `dtype` — 3.7e-11 for float64, 2.5e-5
+    for float32. Compared with `min|u_ii| / max|u_ii|` over the pivots of the LU
+    factorisation (partial pivoting) of the system's Jacobian `G_y`."""
+    return float(np.finfo(dtype).eps) ** (2.0 / 3.0)
+
+
+def _solve_and_rcond(A, b):
+    """`(A⁻¹ b, rcond)`, `rcond = min|u_ii| / max|u_ii|` from the pivoted LU of `A`
+    (0 for an exactly singular `A`). Tiny systems are solved by the unrolled
+    elimination (`_linalg.solve`); their pivots come from one more LAPACK call only
+    for the estimate, which is cheap next to the Jacobian evaluations."""
+    lu, piv = jsl.lu_factor(A)
+    diag = jnp.abs(jnp.diagonal(lu))
+    big = jnp.max(diag)
+    rcond = jnp.where(big > 0, jnp.min(diag) / jnp.where(big > 0, big, 1.0), 0.0)
+    x = solve(A, b) if A.shape[0] <= SMALL else jsl.lu_solve((lu, piv), b)
+    return x, rcond
 
 
 def implicit_root(G, y, theta, aux=None, active=True):
     """Return `y` (a solution of `G(y, θ, aux) = 0`) with derivatives w.r.t. `θ` given by
-    the implicit function theorem; `y` and `aux` are treated as constants. `G` must be a
-    function that closes over no traced values (pass them in `aux`). Where `active` is
-    False (padding, or a slot of another kind) the derivative is exactly zero — the
-    system is not solved there, so no NaN can leak into gradients through `where`."""
+    the implicit function theorem, `dy = −G_y⁻¹ G_θ dθ`; `y` and `aux` are treated as
+    constants. `G` must be a function that closes over no traced values (pass them in
+    `aux`). Where `active` is False (padding, or a slot of another kind) the derivative
+    is exactly zero — the system is not solved there, so no NaN can leak into gradients
+    through `where`. Where `G_y` is numerically singular (reciprocal condition estimate
+    below [`gru_bif.differentiate.singular_rcond`][]) the derivative is NaN: the
+    implicit function does not exist there (see the module docstring).
+
+    A `jax.custom_jvp`: forward mode evaluates the rule, reverse mode transposes it
+    (one solve with `G_yᵀ`); both work under `jit` and `vmap`."""
     aux = jax.lax.stop_gradient(aux)
     return _implicit_root(G, jax.lax.stop_gradient(y), theta, aux, jnp.asarray(active))
 
@@ -56,12 +113,27 @@ def _implicit_root_jvp(G, primals, tangents):
     # meet a zero cotangent in reverse mode.
     y = jnp.where(active & jnp.isfinite(y_out), y_out, 0.0)
     aux = jax.tree.map(lambda a: jnp.where(active & jnp.isfinite(a), a, 0.0), aux)
-    Gy = jax.jacfwd(lambda yy: G(yy, theta, aux))(y)
-    _, Gt = jax.jvp(lambda th: G(y, th, aux), (theta,), (dtheta,))
-    eye = jnp.eye(y.shape[0], dtype=Gy.dtype)
-    Gy = jnp.where(active, Gy, eye)
-    Gt = jnp.where(active, Gt, 0.0)
-    dy = -solve(Gy, Gt)
+
+    def solve_active(ops):
+        y, aux, theta, dtheta = ops
+        Gy = jax.jacfwd(lambda yy: G(yy, theta, aux))(y)
+        _, Gt = jax.jvp(lambda th: G(y, th, aux), (theta,), (dtheta,))
+        # (only reached for an inactive slot under vmap, where `cond` becomes `select`)
+        Gy = jnp.where(active, Gy, jnp.eye(y.shape[0], dtype=Gy.dtype))
+        Gt = jnp.where(active, Gt, 0.0)
+        dy, rcond = _solve_and_rcond(Gy, Gt)
+        # A singular defining system: no derivative exists. Multiplying (rather than
+        # selecting) keeps the rule linear in the tangent, so reverse mode transposes
+        # it and the NaN reaches the gradient too.
+        singular = active & ~(rcond >= singular_rcond(Gy.dtype))
+        return (-dy * jnp.where(singular, jnp.nan, 1.0).astype(dy.dtype)).astype(y.dtype)
+
+    def inactive(ops):
+        return jnp.zeros_like(ops[0])
+
+    # Padding slots and slots of another kind skip the Jacobian and the solve (a real
+    # branch outside `vmap`; under `vmap` both run and `active` selects).
+    dy = jax.lax.cond(active, solve_active, inactive, (y, aux, theta, dtheta))
     return y_out, dy
 
 

@@ -24,7 +24,10 @@ bifurcation diagrams* (NeurIPS 2021):
 [`gru_bif.losses.bifurcation_loss`][] adds the two (the measure only for targets left
 without a point); [`gru_bif.losses.hysteresis_loss`][] (two folds at `p1 < p2`) and
 [`gru_bif.losses.hopf_loss`][] (a Hopf point at `p*`, optionally supercritical) are
-convenience wrappers. Train with [`gru_bif.training.fit`][] or any optax loop.
+convenience wrappers. [`gru_bif.losses.cycle_period_loss`][] is a cycle objective: the
+period of the periodic orbit at a given input, differentiated by the implicit function
+theorem on the collocation equations (`gru_bif.periodic.cycle_period`). Train with
+[`gru_bif.training.fit`][] or any optax loop.
 
 !!! example
 
@@ -62,6 +65,7 @@ __all__ = [
     "bifurcation_loss",
     "hysteresis_loss",
     "hopf_loss",
+    "cycle_period_loss",
 ]
 
 _KINDS_WITH_MEASURE = (SpecialKind.FOLD, SpecialKind.HOPF)
@@ -280,24 +284,44 @@ def _fold_residual(problem: Problem, residual):
     return lambda x, p: residual(0.0, x, problem.param.set(problem.args, p))
 
 
+def _sv(A, B):
+    """Singular values of two matrices from ONE SVD call: both are zero-padded to a
+    common shape (which only appends zero singular values) and stacked. Returns
+    `(σ(A), σ(B))`, each descending, of lengths `min(A.shape)` and `min(B.shape)`."""
+    r, c = max(A.shape[0], B.shape[0]), max(A.shape[1], B.shape[1])
+    pad = lambda M: jnp.zeros((r, c), M.dtype).at[: M.shape[0], : M.shape[1]].set(M)  # noqa: E731
+    sv = jnp.linalg.svd(jnp.stack([pad(A), pad(B)]), compute_uv=False)
+    return sv[0][: min(A.shape)], sv[1][: min(B.shape)]
+
+
 def _closeness(problem: Problem, x, p, kind: SpecialKind, hopf_method: str, residual):
-    """ρ ∈ [0, 1] at one branch point: 0 exactly at a bifurcation of `kind`."""
+    """ρ ∈ [0, 1] at one branch point: 0 exactly at a bifurcation of `kind`.
+
+    Evaluated one point at a time (`lax.map` in `_measure`, not `vmap`) and with one
+    SVD call per point (`_sv`), so that at most one LAPACK kernel of the measure runs at
+    a time, with a tiny batch. This avoids a deadlock of jaxlib 0.10.2 on CPU: its
+    batched LAPACK kernels hand batch chunks to XLA's intra-op thread pool and block
+    until they are done, so when as many of them run at once as the pool has threads
+    (2 on a 2-core machine) nothing is left to run the chunks and the process hangs —
+    observed with the earlier `vmap` over all branch points in the 8-D training steps
+    of notebooks/02_training.ipynb (every thread idle, two of them in
+    `ParallelBatchMap` under `SingularValueDecompositionKernel`)."""
     if kind == SpecialKind.FOLD:
         R = _fold_residual(problem, residual)
         Rx = jax.jacfwd(R)(x, p)
         Rp = jax.jacfwd(R, argnums=1)(x, p)
         full = jnp.concatenate([Rx, Rp[:, None]], axis=1)
-        scale = jnp.linalg.svd(full, compute_uv=False)[0]
-        scale = jnp.maximum(scale, jnp.finfo(Rx.dtype).tiny)
-        smin = jnp.linalg.svd(Rx, compute_uv=False)[-1]
-        return jnp.minimum(smin / scale, 1.0)
+        s_full, s_x = _sv(full, Rx)
+        scale = jnp.maximum(s_full[0], jnp.finfo(Rx.dtype).tiny)
+        return jnp.minimum(s_x[-1] / scale, 1.0)
     J = jax.jacfwd(problem.F)(x, p)
     if J.shape[0] < 2:
         return jnp.ones((), J.dtype)
-    smax = jnp.maximum(jnp.linalg.svd(J, compute_uv=False)[0], jnp.finfo(J.dtype).tiny)
     if hopf_method == "bialternate":
-        smin = jnp.linalg.svd(bialternate(J), compute_uv=False)[-1]
-        return jnp.minimum(smin / (2 * smax), 1.0)
+        s_j, s_b = _sv(J, bialternate(J))
+        smax = jnp.maximum(s_j[0], jnp.finfo(J.dtype).tiny)
+        return jnp.minimum(s_b[-1] / (2 * smax), 1.0)
+    smax = jnp.maximum(jnp.linalg.svd(J, compute_uv=False)[0], jnp.finfo(J.dtype).tiny)
     # eigen: the smallest |Re λ| over complex pairs (real eigenvalues do not count)
     ev = jnp.linalg.eigvals(J)
     cplx = jnp.abs(ev.imag) > 1e-8 * jnp.maximum(smax, 1.0)
@@ -399,8 +423,10 @@ def _measure(problem, branch, targets, target_mask, kind, width, temperature, ho
     valid = jnp.isfinite(p) & jnp.all(jnp.isfinite(x), axis=-1)
     xs = jnp.where(valid[:, None], x, 0.0)
     ps = jnp.where(valid, p, 0.0)
-    rho = jax.vmap(lambda xx, pp: _closeness(problem, xx, pp, kind, hopf_method, residual))(
-        xs, ps
+    # one point at a time, not vmap (see `_closeness`: concurrent batched LAPACK
+    # kernels deadlock jaxlib 0.10.2 on CPU)
+    rho = jax.lax.map(
+        lambda a: _closeness(problem, a[0], a[1], kind, hopf_method, residual), (xs, ps)
     )
     rho = jnp.where(valid, rho, 1.0)
     any_valid = jnp.any(valid)
@@ -444,7 +470,11 @@ def bifurcation_loss(
     **Arguments:** as in the two functions; `measure_weight=0` skips the measure (and
     its Jacobians and singular values along the branch).
 
-    **Returns:** a scalar.
+    **Returns:** a scalar. Gradient: `2 (p_k − p*_t) dp_k/dθ` per matched pair (the
+    located points' implicit derivatives), the extras' pull likewise, plus
+    `measure_weight · dμ_t/dθ` for the missing targets; piecewise smooth — it jumps
+    where points appear or vanish, and is NaN if a located point it depends on is
+    degenerate (see `gru_bif.differentiate`).
     """
     return _loss(
         problem, branch, targets, kind, target_mask=target_mask,
@@ -496,7 +526,10 @@ def _loss_jit(problem, branch, targets, target_mask, kind, missing_penalty, extr
 def hysteresis_loss(problem: Problem, branch: Branch, p1, p2, **kwargs) -> Scalar:
     """Two folds at `p1` and `p2` — the ends of a bistable (hysteresis) range when the
     branch is S-shaped with stable outer parts. Equals
-    `bifurcation_loss(problem, branch, [p1, p2], SpecialKind.FOLD, **kwargs)`."""
+    `bifurcation_loss(problem, branch, [p1, p2], SpecialKind.FOLD, **kwargs)`: a scalar,
+    zero exactly when the branch has folds at both targets and no other fold; gradient
+    as described there (through the located folds' implicit derivatives, which stay
+    regular at the folds — unlike those of the branch points near them)."""
     targets = jnp.stack([jnp.asarray(p1, branch.p.dtype), jnp.asarray(p2, branch.p.dtype)])
     return bifurcation_loss(problem, branch, targets, SpecialKind.FOLD, **kwargs)
 
@@ -526,11 +559,16 @@ def hopf_loss(
     at most `−l1_margin` (supercritical: a stable cycle is born). Only the sign of `l1`
     is normalisation-free, so keep `l1_margin` small.
 
-    The cycle's period or amplitude beyond the Hopf point needs periodic orbits, which
-    the library does not compute yet; near the Hopf point the period is `2π/ω`
-    (`branch.special.data["omega"]`, differentiable).
+    Near the Hopf point the period of the cycle born there is `2π/ω`
+    (`branch.special.data["omega"]`, differentiable); for the period of the cycle at a
+    given input beyond it, add [`gru_bif.losses.cycle_period_loss`][].
 
     Other keywords as in [`gru_bif.losses.bifurcation_loss`][].
+
+    **Returns:** a scalar. Gradient through the matched Hopf points' `p` and `l1`
+    (implicit derivatives of the Hopf defining system; `l1` involves third derivatives
+    of the vector field, so this compiles noticeably slower than a fold loss); NaN at a
+    Hopf point whose defining system is singular (`ω → 0`, a Bogdanov–Takens point).
     """
     return _loss(
         problem, branch, target, SpecialKind.HOPF, target_mask=target_mask,
@@ -539,3 +577,59 @@ def hopf_loss(
         hopf_method=hopf_method, residual=None, supercritical=bool(supercritical),
         l1_margin=l1_margin, l1_weight=l1_weight,
     )
+
+
+# --------------------------------------------------------------------------- cycles
+def cycle_period_loss(cycle_problem, u, target, *, tol=None, max_iter: int = 25):
+    """Squared distance of a cycle's period to a target, at the cycle's fixed input.
+
+    `u = (nodes, T, p)` is a cycle of `cycle_problem` (a
+    `gru_bif.periodic.CollocationProblem`), exact or approximate — e.g. from
+    `gru_bif.periodic.cycle_from_hopf` and a continuation to the input `p = u[-1]`, or
+    the cycle returned by the previous call (carry it as the training state, see
+    [`gru_bif.training.fit`][]). It is first corrected by Newton's method at fixed `p`
+    for the *current* arguments of `cycle_problem` (never differentiated), then
+    differentiated by the implicit function theorem on the collocation equations
+    (`gru_bif.periodic.cycle_period`: one linear solve of the collocation Jacobian per
+    derivative).
+
+    **Arguments:**
+
+    - `cycle_problem`: the `CollocationProblem`; its `problem.args` carry the
+        derivatives (build it from the same arguments as the rest of the loss, e.g.
+        `eqx.tree_at(lambda c: c.problem, cycle_problem, problem)`).
+    - `u`: `(cycle_problem.size,)`: the cycle guess; `u[-1]` is the input at which the
+        period is measured.
+    - `target`: the target period (a scalar).
+    - `tol`, `max_iter`: Newton tolerance and iterations (as in
+        `gru_bif.periodic.correct_cycle`).
+
+    **Returns:** `(loss, u_new)`: the scalar `(T − target)²` and the corrected cycle
+    (no derivatives; the next call's guess). Where Newton does not converge (the cycle
+    vanished, e.g. through a homoclinic or Hopf bifurcation as the weights changed) the
+    loss is NaN — [`gru_bif.training.fit`][] then stops and keeps the best iterate — and
+    `u_new` is the guess `u`. Gradient: `2 (T − target) dT/dθ`; it grows without bound
+    as the cycle approaches a fold of cycles or a homoclinic orbit (the period diverges
+    there) and is NaN at a singular collocation system.
+
+    **Raises:** `ValueError` if `u` has the wrong shape or `target` is not a scalar.
+    """
+    from .periodic import correct_cycle, cycle_period
+
+    u = jnp.asarray(u)
+    if u.shape != (cycle_problem.size,):
+        raise ValueError(
+            f"u has shape {u.shape}; this cycle problem's unknowns have shape "
+            f"({cycle_problem.size},) (nodes, T, p)."
+        )
+    target = jnp.asarray(target, u.dtype)
+    if target.ndim != 0:
+        raise ValueError(f"`target` must be a scalar period; got shape {target.shape}.")
+    frozen = jax.tree.map(
+        lambda a: jax.lax.stop_gradient(a) if eqx.is_array(a) else a, cycle_problem
+    )
+    u_new, _, ok = correct_cycle(frozen, jax.lax.stop_gradient(u), tol=tol, max_iter=max_iter)
+    u_safe = jnp.where(ok, u_new, jax.lax.stop_gradient(u))
+    T = cycle_period(cycle_problem, u_safe)
+    loss = jnp.where(ok, (T - target) ** 2, jnp.nan)
+    return loss, jax.lax.stop_gradient(u_safe)

@@ -476,3 +476,16 @@ from ._plot_diagram import (  # noqa: E402  (bifurcation diagrams share this mod
     SPECIAL_STYLE as SPECIAL_STYLE,
     plot_bifurcation_diagram as plot_bifurcation_diagram,
 )
+from ._plot_plane import (  # noqa: E402  (two-parameter diagrams)
+    plot_parameter_plane as plot_parameter_plane,
+    region_counts as region_counts,
+)
+from .periodic.plot import (  # noqa: E402  (cycle branches)
+    plot_cycle_branch as plot_cycle_branch,
+    plot_cycles as plot_cycles,
+    plot_period as plot_period,
+)
+from .homoclinic.plot import (  # noqa: E402  (homoclinic orbits and curves)
+    plot_homoclinic_curve as plot_homoclinic_curve,
+    plot_homoclinic_orbit as plot_homoclinic_orbit,
+)

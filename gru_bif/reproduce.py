@@ -525,6 +525,36 @@ def fig_hopf_gru(out: pathlib.Path) -> dict:
     return {"files": files, "rows": rows}
 
 
+def _homoclinic_by_bvp(pr, branches):
+    """Locate the saddle-loop by the homoclinic BVP: cycles from the (first) Hopf point
+    are continued until their period grows and the longest one passes a saddle
+    (`detect_homoclinic`); it seeds the projection-BC boundary-value problem, solved by
+    Newton for the orbit, the saddle and b2 (b1 = bh[0] fixed), once re-meshed. Returns
+    `(solution, cycle_end)` or `(None, None)`."""
+    jax, jnp = _jax()
+    from .homoclinic import detect_homoclinic, homoclinic_from_cycle, locate_homoclinic
+    from .periodic import CycleBranch, cycle_from_hopf
+
+    for br in branches:
+        if not _specials(br, "hopf"):
+            continue
+        k = [s["kind"] for s in br.special.to_list()].index("hopf")
+        cp, u0 = cycle_from_hopf(pr, br, k, dp=1e-3)
+        import warnings
+
+        with warnings.catch_warnings():  # stopping at max_steps is the plan here
+            warnings.simplefilter("ignore", UserWarning)
+            cyc = _continuation(cp, u0[:-1], u0[-1], p_min=-0.72, p_max=-0.69, ds=0.02,
+                                ds_max=0.5, max_steps=150)
+        view = CycleBranch(cp, cyc)
+        points, end = detect_homoclinic(view)
+        if not int(points.count):
+            continue
+        hp, uh = homoclinic_from_cycle(cp, view.u(len(view) - 1), "bh[0]")
+        return locate_homoclinic(hp, uh, remesh=1), end
+    return None, None
+
+
 def _homoclinic_by_simulation(lo=-0.712, hi=-0.69, iterations=22):
     """Bisect b2 between the Hopf point and beyond: start next to the unstable focus and
     integrate; if the orbit comes to rest (on the node) no cycle surrounds the focus, so
@@ -575,6 +605,7 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
     folds, hopfs = specials["fold"], specials["hopf"]
     hc_lo, hc_hi = _homoclinic_by_simulation()
     hc = 0.5 * (hc_lo + hc_hi)
+    hom, hom_end = _homoclinic_by_bvp(pr, branches)
 
     # SNIC: past the second fold a large cycle; its period grows like (b2 - b_SN)^(-1/2)
     snic = folds[-1]["p"] if folds else float("nan")
@@ -650,6 +681,12 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
             # slowly)
             xs = np.asarray(simulate(g, None, jnp.asarray(x0), _times(4000.0)).xs)
             axp.plot(xs[-600:, 0], xs[-600:, 1], color="tab:red", lw=2, zorder=4)
+        if i == 0 and hom is not None:
+            _, hxs = hom.orbit(1500)
+            hxs = np.asarray(hxs)
+            axp.plot(hxs[:, 0], hxs[:, 1], color="tab:pink", lw=1.5, ls="--", zorder=5,
+                     label=f"homoclinic loop (BVP) at b2 = {float(hom.p1):.6f}")
+            axp.legend(loc="lower left", fontsize=7)
     fig.tight_layout()
     files = [_save(fig, out, name)]
 
@@ -668,12 +705,28 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
                          omega=h["omega"], l1=h["l1"]))
     else:
         rows.append(_row(name, "supercritical Hopf", "near −0.713", "no Hopf point found", False))
-    rows.append(_row(name, "homoclinic (saddle-loop) bifurcation: the cycle hits the saddle",
-                     "near −0.705",
-                     "pending (needs periodic-orbit continuation); estimate "
-                     f"b2 ≈ {hc:.6f} *(simulation: bisection on whether an orbit from the "
-                     "focus comes to rest)*", "pending", simulation_estimate=hc,
-                     bracket=[hc_lo, hc_hi], simulation_agrees=_rounds_to(hc, "-0.705")))
+    if hom is not None:
+        hb2 = float(hom.p1)
+        in_bracket = hc_lo - 1e-6 <= hb2 <= hc_hi + 1e-6
+        rows.append(_row(
+            name, "homoclinic (saddle-loop) bifurcation: the cycle hits the saddle",
+            "near −0.705",
+            f"homoclinic at b2 = {hb2:.10f} (projection-BC BVP, T = {float(hom.T):.1f}, "
+            f"started from the cycle of period {hom_end.period:.1f} detected at the end of "
+            f"the cycle branch); saddle ({float(hom.saddle[0]):.6f}, "
+            f"{float(hom.saddle[1]):.6f}), saddle quantity σ = "
+            f"{float(hom.saddle_quantity):.4f} < 0 (a stable cycle, as in the paper); "
+            f"simulation bisection [{hc_lo:.9f}, {hc_hi:.9f}] "
+            f"{'contains' if in_bracket else 'does NOT contain'} it",
+            _rounds_to(hb2, "-0.705") and in_bracket and float(hom.saddle_quantity) < 0,
+            p=hb2, saddle=np.asarray(hom.saddle), saddle_quantity=float(hom.saddle_quantity),
+            T=float(hom.T), simulation_estimate=hc, bracket=[hc_lo, hc_hi]))
+    else:
+        rows.append(_row(name, "homoclinic (saddle-loop) bifurcation: the cycle hits the saddle",
+                         "near −0.705",
+                         "not found by the BVP (the cycle branch did not reach a saddle); "
+                         f"simulation estimate b2 ≈ {hc:.6f}", False, simulation_estimate=hc,
+                         bracket=[hc_lo, hc_hi]))
     rows.append(_row(
         name, "saddle and node merge on an invariant circle (SNIC): a large cycle appears",
         "near −0.514",
@@ -684,8 +737,21 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
         "(SNIC: → −1/2) *(simulation)*",
         bool(folds) and _rounds_to(snic, "-0.514") and -0.6 < slope < -0.35,
         p=snic, periods={str(d): periods[d] for d in ds_}, exponent=slope))
-    rows.append(_row(name, "Bogdanov–Takens point in the (b1, b2) plane", "near (0.033, −0.688)",
-                     "pending (needs two-parameter fold/Hopf continuation)", "pending"))
+    from ._reproduce_plane import bt_points
+
+    bt_f, _ = bt_points()  # two-parameter fold curve (fig_parameter_plane draws it)
+    if bt_f:
+        bt = bt_f[0]
+        rows.append(_row(name, "Bogdanov–Takens point in the (b1, b2) plane",
+                         "near (0.033, −0.688)",
+                         f"BT at ({bt['p']:.10f}, {bt['p1']:.10f}) on the computed fold "
+                         f"curve (a = {bt['a']:.4g}, b = {bt['b']:.4g}; see fig_parameter_plane)",
+                         _rounds_to(bt["p"], "0.033") and _rounds_to(bt["p1"], "-0.688"),
+                         b1=bt["p"], b2=bt["p1"], a=bt["a"], b=bt["b"]))
+    else:
+        rows.append(_row(name, "Bogdanov–Takens point in the (b1, b2) plane",
+                         "near (0.033, −0.688)", "no BT point on the computed fold curve",
+                         False))
     return {"files": files, "rows": rows}
 
 
@@ -821,6 +887,13 @@ FIGURES: dict[str, Callable[[pathlib.Path], dict]] = {
     "fig_ring": fig_ring,
     "fig_pseudo_line": fig_pseudo_line,
 }
+from ._reproduce_extra import fig_census, fig_trained  # noqa: E402 (they use the helpers above)
+
+FIGURES["fig_census"] = fig_census
+FIGURES["fig_trained"] = fig_trained
+from ._reproduce_plane import fig_parameter_plane  # noqa: E402
+
+FIGURES["fig_parameter_plane"] = fig_parameter_plane
 """The figures, in order: name -> function(out_dir) -> {"files": [...], "rows": [...]}."""
 
 
@@ -886,9 +959,12 @@ def run(out_dir, only: "str | None" = None, retrain: bool = False) -> int:
               file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
+    from . import _reproduce_extra
+
+    _reproduce_extra.RETRAIN["on"] = bool(retrain)
     if retrain:
-        print("note: --retrain: no figure of this reproduction uses trained networks yet "
-              "(every network is built or reconstructed, see REPORT.md); nothing to retrain.")
+        print("note: --retrain: fig_trained trains its three networks again (about a minute "
+              "each) and writes their weights to the output folder.")
     names = [only] if only else list(FIGURES)
     results: dict = {}
     old = out / "report.json"

@@ -7,6 +7,7 @@ between steps (e.g. the start point of the continuation, updated from each branc
 """
 
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -84,6 +85,7 @@ def fit(
     state=None,
     target_loss: float | None = None,
     callback: Callable | None = None,
+    print_every: int | None = None,
 ) -> FitResult:
     """Minimise `loss_fn` over `params` with an optax optimiser (one compiled
     value-and-gradient step, called from a Python loop).
@@ -104,15 +106,26 @@ def fit(
         point (return `jax.lax.stop_gradient(branch.x[0])` as the new state).
     - `target_loss`: stop once the loss is at or below this value.
     - `callback`: called as `callback(step, loss, params)` after each evaluation (host
-        side; e.g. progress printing).
+        side; e.g. progress printing or logging).
+    - `print_every`: print `step, loss, best loss, seconds` every this many steps (and
+        at the last one); `None`: silent.
 
     **Returns:** a [`gru_bif.training.FitResult`][]. The loss is evaluated once more at
     the final parameters (with the same compiled step; its update is discarded).
 
-    **Raises:** `ValueError` for `steps < 0`.
+    A non-finite loss or gradient stops the loop with a `UserWarning` saying which: a
+    NaN gradient with a finite loss usually means a located point whose defining system
+    is singular (a fold with vanishing quadratic coefficient — the cusp condition —, a
+    Hopf point at a Bogdanov–Takens point, a degenerate branch point; see
+    `gru_bif.differentiate`); a non-finite loss, a continuation that failed (read
+    `branch.result`) or a cycle that was lost (`gru_bif.losses.cycle_period_loss`).
+
+    **Raises:** `ValueError` for `steps < 0` or `print_every < 1`.
     """
     if int(steps) < 0:
         raise ValueError(f"steps={steps}; it must be >= 0.")
+    if print_every is not None and int(print_every) < 1:
+        raise ValueError(f"print_every={print_every}; use a positive integer or None.")
     has_state = state is not None
     t0 = time.perf_counter()
     params, state = _strong(params), _strong(state)
@@ -129,8 +142,30 @@ def fit(
             callback(k, loss, params)
         if np.isfinite(loss) and loss < best_loss:
             best_loss, best_step, best_params = loss, k, params
+        if print_every is not None and (k % int(print_every) == 0 or k == int(steps)):
+            print(
+                f"step {k:5d}  loss {loss:.6e}  best {best_loss:.6e}  "
+                f"({time.perf_counter() - t0:.1f} s)",
+                flush=True,
+            )
         if not bool(ok):
             reason = "nonfinite"
+            what = (
+                "the loss is not finite (a failed continuation — read branch.result — "
+                "or a cycle lost by cycle_period_loss?)"
+                if not np.isfinite(loss)
+                else "the gradient is not finite: the loss depends on a located point "
+                "whose defining system is singular (a degenerate fold — the cusp "
+                "condition —, a Hopf point at a Bogdanov–Takens point, a degenerate "
+                "branch point), where no derivative exists"
+            )
+            warnings.warn(
+                f"gru_bif.training.fit stopped at step {k}: {what}. The best parameters "
+                f"so far (loss {best_loss:.6g} at step {best_step}) are in "
+                "`best_params`; restart from them with a smaller learning rate, or "
+                "change the targets so that the degenerate point is avoided.",
+                stacklevel=2,
+            )
             break
         if target_loss is not None and loss <= target_loss:
             reason = "target_loss"

@@ -1,6 +1,11 @@
-"""Diagram losses (`gru_bif.losses`) and the optax loop (`gru_bif.training`): zero at
-reached targets, gradients against central finite differences and closed forms, vmap,
-and a short training run that moves two folds onto targets."""
+"""Diagram losses (`gru_bif.losses`), the optax loop (`gru_bif.training`) and the
+implicit derivatives behind them (`gru_bif.differentiate`): zero at reached targets,
+gradients against central finite differences and closed forms, forward = reverse mode,
+vmap = per system, NaN (never a wrong number) at degenerate points, and a short training
+run that moves two folds onto targets. The default tests compile one continuation and
+its gradient per reference system (about a minute of CPU); the `slow` ones add the
+Hopf point's l1 derivatives, forward = reverse mode on a random GRU and on a branch
+point, the measure's Jacobian, vmap, and a fold through a Bogdanov–Takens point."""
 
 import equinox as eqx
 import jax
@@ -12,8 +17,6 @@ import pytest
 import gru_bif
 from gru_bif import SpecialKind, losses, training
 
-# Work in progress this session: run with `-m slow` until it is part of the CI budget.
-pytestmark = pytest.mark.slow
 
 
 # ----------------------------------------------------------------- reference systems
@@ -131,8 +134,6 @@ def test_losses_vanish_at_reached_targets():
     )
     _, b = cubic_branch(th(a=a, c=c))
     assert abs(float(losses.bifurcation_distance(b, folds[::-1], "fold"))) < 1e-20
-    # l1 = −2/ω = −4 for ω = 0.5: below −3 (the margin used by `hopf`), so no l1 term
-    assert abs(float(hopf(th(c=0.3, w=0.5), 0.3))) < 1e-20
 
 
 def test_hopf_measure_closed_form():
@@ -179,6 +180,8 @@ def test_hopf_loss_gradient_matches_fd():
     theta = th(c=0.25, w=0.8)
     # l1 = −2/ω = −2.5 > −3: the margin term (3 − 2/ω)² is active
     fn = lambda t: hopf(t, 0.4)  # noqa: E731
+    # at the target: l1 = −2/ω = −4 for ω = 0.5 is below −3 (the margin), so no l1 term
+    assert abs(float(hopf(th(c=0.3, w=0.5), 0.3))) < 1e-20
     g = jax.jit(jax.grad(fn))(theta)
     np.testing.assert_allclose(fn(theta), 0.15**2 + 0.5**2, rtol=1e-8)
     for k in theta:
@@ -200,6 +203,7 @@ def _newton_branch(theta, b):
     return eqx.tree_at(lambda bb: bb.x, b, jnp.asarray(X))
 
 
+@pytest.mark.slow  # ~20 s: jacrev of the measure through the branch points
 def test_measure_gradient_at_fixed_samples():
     """No folds (a < 0). The measure's gradient is its derivative at the branch points'
     fixed parameter values: compare with finite differences of the measure evaluated on
@@ -232,6 +236,7 @@ def test_measure_gradient_at_fixed_samples():
     )
 
 
+@pytest.mark.slow  # compiles the vmapped continuation and loss
 def test_vmapped_losses_equal_per_system():
     """Two systems with folds (one matched exactly, one off), one without (measure)."""
     thetas = th(a=[1.3, 0.8, -0.2], c=[0.1, -0.2, 0.0])
@@ -244,12 +249,16 @@ def test_vmapped_losses_equal_per_system():
 
 
 # ----------------------------------------------------------------- training
-def test_fit_moves_folds_onto_targets():
+def test_fit_moves_folds_onto_targets(capsys):
     """From a = −0.3 (no folds) to two folds at (−0.3, 0.7) in ≤ 30 steps: the measure
     creates the folds, the distance term places them."""
     targets = jnp.array([-0.3, 0.7])
     fn = lambda t: hysteresis(t, targets)  # noqa: E731
-    res = training.fit(fn, th(a=-0.3, c=0.1), optax.sgd(0.1, momentum=0.5), steps=30)
+    res = training.fit(
+        fn, th(a=-0.3, c=0.1), optax.sgd(0.1, momentum=0.5), steps=30, print_every=10
+    )
+    out = capsys.readouterr().out
+    assert out.count("step") >= 2 and "loss" in out
     assert res.num_steps <= 30 and res.stop_reason != "nonfinite"
     assert res.losses[0] > 2.0 and res.best_loss < 1e-6
     p = res.best_params
@@ -264,7 +273,10 @@ def test_fit_state_target_and_nonfinite():
         v = jnp.sum((params["w"] - 2.0) ** 2)
         return jnp.where(state == 3, jnp.nan, v), state + 1  # poisoned at the 4th call
 
-    res = training.fit(loss, {"w": jnp.zeros(2)}, optax.sgd(0.25), steps=10, state=jnp.asarray(0))
+    with pytest.warns(UserWarning, match="loss is not finite"):
+        res = training.fit(
+            loss, {"w": jnp.zeros(2)}, optax.sgd(0.25), steps=10, state=jnp.asarray(0)
+        )
     assert res.stop_reason == "nonfinite" and res.num_steps == 3 and int(res.state) == 3
     np.testing.assert_allclose(res.losses[:3], [8.0, 2.0, 0.5])
     assert np.isnan(res.losses[3]) and res.best_loss == 0.5 and res.best_step == 2
@@ -276,3 +288,160 @@ def test_fit_state_target_and_nonfinite():
     assert stopped.best_loss <= 1e-6
     with pytest.raises(ValueError, match="steps"):
         training.fit(lambda p: p, jnp.zeros(()), optax.sgd(0.1), steps=-1)
+    with pytest.raises(ValueError, match="print_every"):
+        training.fit(lambda p: p, jnp.zeros(()), optax.sgd(0.1), steps=1, print_every=0)
+    # a finite loss with a NaN gradient: the message points at degenerate points
+    sq = lambda p: jnp.sqrt(jnp.sum(p["w"] ** 2))  # noqa: E731  (NaN gradient at 0)
+    with pytest.warns(UserWarning, match="gradient is not finite"):
+        r = training.fit(sq, {"w": jnp.zeros(2)}, optax.sgd(0.1), steps=5)
+    assert r.stop_reason == "nonfinite" and r.num_steps == 0 and r.best_loss == 0.0
+
+
+# ----------------------------------------------------------------- degenerate points
+def quartic(t, x, a):
+    """x' = p + a x − x⁴: one fold, at x = (a/4)^{1/3}, p = −3a x/4 (dp/da = −x). At
+    a = 0 it sits at x = 0 with F_xx = 0 — the fold's quadratic coefficient vanishes (the
+    cusp condition) and its defining system is singular: no derivative."""
+    return jnp.array([a["p"] + a["a"] * x[0] - x[0] ** 4])
+
+
+def _quartic_fold(a):
+    pr = gru_bif.Problem(quartic, {"p": 2.0, "a": a}, "p")
+    b = gru_bif.continuation(pr, jnp.array([-1.19]), 2.0, p_min=-2, p_max=2, ds=-0.05)
+    sel = b.special.kind == SpecialKind.FOLD
+    return jnp.sum(jnp.where(sel, b.special.p, 0.0)), jnp.sum(sel)
+
+
+def test_degenerate_fold_gradient_is_nan_not_wrong():
+    value = lambda a: _quartic_fold(a)[0]  # noqa: E731
+    grad = jax.jit(jax.grad(value))
+    for a in (0.3, 1e-3):
+        x = (a / 4) ** (1 / 3)
+        np.testing.assert_allclose(value(a), -0.75 * a * x, atol=1e-12)
+        np.testing.assert_allclose(grad(a), -x, rtol=1e-8)
+        np.testing.assert_allclose(jax.jvp(value, (a,), (1.0,))[1], -x, rtol=1e-8)
+    # at a = 0 the fold is still detected and located (p = 0) ...
+    p0, count = _quartic_fold(0.0)
+    assert int(count) == 1 and abs(float(p0)) < 1e-12
+    # ... but its derivative does not exist: NaN in both modes
+    assert np.isnan(float(grad(0.0)))
+    assert np.isnan(float(jax.jvp(value, (0.0,), (1.0,))[1]))
+
+
+def test_implicit_root_singular_system():
+    """y² = θ at θ = 0: dy/dθ = 1/(2y) does not exist at y = 0. At θ = 4 (y = 2) it is
+    1/4; a singular system gives NaN, an inactive slot an exact zero."""
+    from gru_bif.differentiate import implicit_root, singular_rcond
+
+    G = lambda y, th, aux: y**2 - th  # noqa: E731
+    f = lambda th, y, active=True: implicit_root(G, y, th, None, active)[0]  # noqa: E731
+    np.testing.assert_allclose(jax.grad(f)(4.0, jnp.array([2.0])), 0.25, rtol=1e-14)
+    assert np.isnan(float(jax.grad(f)(0.0, jnp.array([0.0]))))
+    # 2-D: y1² = θ, y2 = y1 + θ: the zero pivot shows against the unit one
+    G2 = lambda y, th, aux: jnp.stack([y[0] ** 2 - th, y[1] - y[0] - th])  # noqa: E731
+    g2 = jax.jacfwd(lambda th, y: implicit_root(G2, y, th, None))
+    np.testing.assert_allclose(g2(4.0, jnp.array([2.0, 6.0])), [0.25, 1.25], rtol=1e-14)
+    assert np.all(np.isnan(np.asarray(g2(1e-30, jnp.array([1e-15, 1e-15])))))
+    assert float(jax.grad(f)(0.0, jnp.array([0.0]), False)) == 0.0
+    assert singular_rcond(jnp.float64) == pytest.approx(np.finfo(np.float64).eps ** (2 / 3))
+
+
+def bt(t, x, a):
+    """Bogdanov–Takens normal form x' = y, y' = β1 + β2 y + x² − x y. Equilibria
+    (±sqrt(−β1), 0): a fold at β1 = 0 (x = 0) for every β2 — a Bogdanov–Takens point
+    when β2 = 0 (J nilpotent). The fold curve is smooth through it: dp_fold/dβ2 = 0."""
+    return jnp.array([x[1], a["p"] + a["b2"] * x[1] + x[0] ** 2 - x[0] * x[1]])
+
+
+@pytest.mark.slow  # ~20 s: a 2-D continuation and its gradient
+def test_fold_through_bogdanov_takens_point_stays_finite():
+    """No false alarm: the fold's defining system is regular at a BT point."""
+
+    def fold(b2):
+        pr = gru_bif.Problem(bt, {"p": -1.0, "b2": b2}, "p")
+        b = gru_bif.continuation(pr, jnp.array([-1.0, 0.0]), -1.0, p_min=-1, p_max=1,
+                                 ds=0.05, hopf="off")
+        sel = b.special.kind == SpecialKind.FOLD
+        return jnp.sum(jnp.where(sel, b.special.p, 0.0))
+
+    np.testing.assert_allclose(fold(0.0), 0.0, atol=1e-12)
+    g = jax.grad(fold)(0.0)
+    assert np.isfinite(float(g)) and abs(float(g)) < 1e-8
+
+
+# ----------------------------------------------------------------- forward = reverse
+def pitchfork(t, x, a):
+    """x' = (p − c) x − b x³: a branch point at p = c (dp/dc = 1); trivial branch x = 0."""
+    return jnp.array([(a["p"] - a["c"]) * x[0] - a["b"] * x[0] ** 3])
+
+
+@pytest.mark.slow  # ~35 s: jacrev and jacfwd each compile the continuation
+def test_branch_point_forward_reverse_closed_form():
+    def bp(theta):
+        pr = gru_bif.Problem(pitchfork, {"p": -1.0, "c": theta[0], "b": theta[1]}, "p")
+        b = gru_bif.continuation(pr, jnp.array([0.0]), -1.0, p_min=-1, p_max=1, ds=0.05)
+        sel = b.special.kind == SpecialKind.BRANCH_POINT
+        return jnp.stack([jnp.sum(jnp.where(sel, b.special.p, 0.0)), jnp.sum(sel)])
+
+    theta = jnp.array([0.2, 1.5])
+    np.testing.assert_allclose(bp(theta), [0.2, 1.0], atol=1e-10)
+    Jr = jax.jacrev(bp)(theta)
+    Jf = jax.jacfwd(bp)(theta)
+    np.testing.assert_allclose(Jr[0], [1.0, 0.0], atol=1e-10)
+    np.testing.assert_allclose(Jf, Jr, atol=1e-12)
+
+
+def _net4_outputs(gru, x0):
+    """Fold and Hopf points of the paper's network 4 (perturbed), continued in b_h[1]:
+    [p_fold (first), p_Hopf, ω, l1, x_0 of branch point 3, x_1 of branch point 12]."""
+    pr = gru_bif.Problem.from_gru(gru, "bh[1]")
+    # from the (unstable) focus at b_h[1] = −0.70: down through the Hopf point (≈ −0.713)
+    # to the fold (≈ −0.728) where it meets the saddle, and up to −0.6
+    b = gru_bif.continuation(pr, x0, -0.70, p_min=-0.85, p_max=-0.6, ds=0.01,
+                             max_steps=60, direction="both")
+    f = b.special.kind == SpecialKind.FOLD
+    f = f & (jnp.cumsum(f) == 1)
+    h = b.special.kind == SpecialKind.HOPF
+    h = h & (jnp.cumsum(h) == 1)
+    pick = lambda m, v: jnp.sum(jnp.where(m, v, 0.0))  # noqa: E731
+    sp = b.special
+    return jnp.stack([
+        pick(f, sp.p), pick(h, sp.p), pick(h, sp.data["omega"]), pick(h, sp.data["l1"]),
+        b.x[3, 0], b.x[12, 1],
+    ])
+
+
+@pytest.mark.slow  # two compilations of continuation + all implicit rules (~60 s)
+def test_random_gru_forward_reverse_and_fd():
+    """Equilibria, fold, Hopf p, ω and l1 of a randomly perturbed 2-D GRU: reverse mode
+    (jacrev) = forward mode (jacfwd) to 1e-9, and both = central finite differences
+    (relative error ≤ 1e-6) for every weight."""
+    import tests.networks as nets  # noqa: F401  (paper network 4, written independently)
+
+    k1, k2, k3 = jax.random.split(jax.random.PRNGKey(7), 3)
+    base = nets.net4(-0.70)
+    gru = eqx.tree_at(
+        lambda m: (m.Uh, m.Ur, m.Uz),
+        base,
+        (base.Uh + 0.01 * jax.random.normal(k1, (2, 2)),
+         0.05 * jax.random.normal(k2, (2, 2)), 0.3 * jax.random.normal(k3, (2, 2))),
+    )
+    eq = gru_bif.find_equilibria(gru)
+    focus = [i for i, t in enumerate(eq.types) if "focus" in t]
+    assert len(focus) == 1, eq.types
+    x0 = jnp.asarray(eq.x[focus[0]])
+    out = _net4_outputs(gru, x0)
+    assert np.all(np.isfinite(np.asarray(out))) and float(out[0]) < float(out[1])
+    Jr = jax.jacrev(_net4_outputs)(gru, x0)
+    Jf = jax.jacfwd(_net4_outputs)(gru, x0)
+    eps = 1e-5
+    for name in ("Uh", "Ur", "Uz", "bh", "br", "bz"):
+        r, f = getattr(Jr, name), getattr(Jf, name)
+        np.testing.assert_allclose(r, f, rtol=1e-9, atol=1e-9 * float(np.max(np.abs(r))))
+        W = getattr(gru, name)
+        for idx in np.ndindex(W.shape):
+            plus = eqx.tree_at(lambda m: getattr(m, name), gru, W.at[idx].add(eps))
+            minus = eqx.tree_at(lambda m: getattr(m, name), gru, W.at[idx].add(-eps))
+            fd = (_net4_outputs(plus, x0) - _net4_outputs(minus, x0)) / (2 * eps)
+            got = r[(slice(None),) + idx]
+            np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6 * np.max(np.abs(fd)))

@@ -1,5 +1,9 @@
 """Models: the continuous-time GRU and analytic normal forms."""
 
+from .classic import (
+    ROSSLER_PARAMS as ROSSLER_PARAMS,
+    rossler_field as rossler_field,
+)
 from .gru import (
     GRU as GRU,
     gru_candidate_residual as gru_candidate_residual,

@@ -27,6 +27,23 @@ from .floquet import (
     monodromy_by_integration as monodromy_by_integration,
     nontrivial_multipliers as nontrivial_multipliers,
 )
+from .diagnose import (
+    check_cycles as check_cycles,
+    CycleCheck as CycleCheck,
+)
+from .differentiate import (
+    cycle_amplitude as cycle_amplitude,
+    cycle_bifurcation_point as cycle_bifurcation_point,
+    cycle_extrema as cycle_extrema,
+    cycle_multipliers as cycle_multipliers,
+    cycle_period as cycle_period,
+    cycle_point as cycle_point,
+)
+from .shooting import (
+    ShootingProblem as ShootingProblem,
+    shooting_from_collocation as shooting_from_collocation,
+    shooting_multipliers as shooting_multipliers,
+)
 from .start import (
     cycle_from_hopf as cycle_from_hopf,
     cycle_from_simulation as cycle_from_simulation,

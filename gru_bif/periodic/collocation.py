@@ -383,25 +383,7 @@ class CollocationProblem(AbstractContinuationProblem):
         dtype = u.dtype
         _, T, _ = self.split(u)
         mu = jnp.atleast_1d(multipliers_of(self.deflated_monodromy(u)))
-        nan = jnp.full((), jnp.nan, dtype)
-        i_fold = jnp.argmin(jnp.abs(mu - 1))
-        i_pd = jnp.argmin(jnp.abs(mu + 1))
-        ns_score = jnp.where(mu.imag > 1e-8, jnp.abs(jnp.abs(mu) - 1), jnp.inf)
-        i_ns = jnp.argmin(ns_score)
-        # FOLD_CYCLE too: forward-compatible with an engine that labels cycle folds
-        is_fold = (kind == SpecialKind.FOLD) | (kind == SpecialKind.FOLD_CYCLE)
-        is_pd = kind == SpecialKind.PERIOD_DOUBLING
-        is_ns = kind == SpecialKind.NEIMARK_SACKER
-        i = jnp.where(is_fold, i_fold, jnp.where(is_pd, i_pd, i_ns))
-        crit = mu[i]
-        has = is_fold | is_pd | is_ns
-        ns_ok = jnp.isfinite(ns_score[i_ns]) & (ns_score[i_ns] < 1e-5)
-        valid = jnp.where(is_ns, ns_ok, True)
-        data = {
-            "period": jnp.where(kind != SpecialKind.NONE, T, nan).astype(dtype),
-            "mu_re": jnp.where(has, crit.real, nan).astype(dtype),
-            "mu_im": jnp.where(has, crit.imag, nan).astype(dtype),
-        }
+        valid, data = _critical_multiplier_data(kind, mu, T, dtype)
         return valid, u, data
 
     # ------------------------------------------------------------------ helpers
@@ -446,6 +428,33 @@ class CollocationProblem(AbstractContinuationProblem):
         and the parameter are far more accurate (`O(h^{2m})`). If it exceeds what you
         need, increase `ntst` or use `adapt_mesh`."""
         return _max_error(self, jnp.asarray(u))
+
+
+def _critical_multiplier_data(kind, mu, T, dtype):
+    """Validity and data (`period`, critical multiplier `mu_re + i mu_im`) of a located
+    cycle point of `kind`, from its non-trivial multipliers `mu` (shared by collocation
+    and shooting). Fold: the multiplier nearest +1; PD: nearest −1; NS: the one with
+    `Im > 0` nearest the unit circle (invalid — a neutral saddle cycle — if none lies
+    within 1e-5 of it)."""
+    nan = jnp.full((), jnp.nan, dtype)
+    i_fold = jnp.argmin(jnp.abs(mu - 1))
+    i_pd = jnp.argmin(jnp.abs(mu + 1))
+    ns_score = jnp.where(mu.imag > 1e-8, jnp.abs(jnp.abs(mu) - 1), jnp.inf)
+    i_ns = jnp.argmin(ns_score)
+    is_fold = (kind == SpecialKind.FOLD) | (kind == SpecialKind.FOLD_CYCLE)
+    is_pd = kind == SpecialKind.PERIOD_DOUBLING
+    is_ns = kind == SpecialKind.NEIMARK_SACKER
+    i = jnp.where(is_fold, i_fold, jnp.where(is_pd, i_pd, i_ns))
+    crit = mu[i]
+    has = is_fold | is_pd | is_ns
+    ns_ok = jnp.isfinite(ns_score[i_ns]) & (ns_score[i_ns] < 1e-5)
+    valid = jnp.where(is_ns, ns_ok, True)
+    data = {
+        "period": jnp.where(kind != SpecialKind.NONE, T, nan).astype(dtype),
+        "mu_re": jnp.where(has, crit.real, nan).astype(dtype),
+        "mu_im": jnp.where(has, crit.imag, nan).astype(dtype),
+    }
+    return valid, data
 
 
 def _error_monitor(cp: CollocationProblem, u):
@@ -525,7 +534,8 @@ def _adapt(cp, u, ntst_new, floor):
 def correct_cycle(
     cp: CollocationProblem, u0, *, tol=None, max_iter: int = 25
 ) -> tuple[Float[Array, " n"], Int[Array, ""], Bool[Array, ""]]:
-    """Newton's method on the collocation equations at fixed parameter `p = u0[-1]`.
+    """Newton's method on the collocation equations at fixed parameter `p = u0[-1]`
+    (works as well for a `ShootingProblem`: any periodic-orbit problem with `size`).
 
     **Returns:** `(u, iterations, converged)`; convergence means `max|Δu| ≤ tol (1 +
     max|u|)` (default `tol` 1e-10 in float64, 1e-5 in float32), as in the continuation

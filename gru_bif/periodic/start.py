@@ -159,7 +159,11 @@ def cycle_from_hopf(
             raise ValueError(
                 f"The Hopf point at p = {p_h} is degenerate (l1 = {l1}, dβ/dp = "
                 f"{dbeta}): the amplitude does not follow from the distance in the "
-                "parameter. Give both `dp` and `amplitude`."
+                "parameter, and the side where cycles exist is unknown. Give both "
+                "`dp` (try each sign: cycles exist on one side, or on both near a "
+                "Bautin point) and `amplitude` (e.g. 1e-2); near a Bautin point "
+                "(l1 = 0 on a Hopf curve) start from a nearby non-degenerate Hopf "
+                "point and follow the cycles through the fold of cycles instead."
             )
         if amplitude is None:
             a2 = -2 * dbeta * dp / (omega * l1)

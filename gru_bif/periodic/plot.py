@@ -1,0 +1,202 @@
+"""Pictures of cycle branches (matplotlib, imported lazily inside each function): the
+cycles in a bifurcation diagram (max and min of a coordinate), the period against the
+parameter, and the orbits in the phase plane. Stable cycles solid, unstable dashed (by
+their Floquet multipliers); folds of cycles (LPC), period doublings (PD) and
+Neimark–Sacker points (NS) marked and labelled as in `gru_bif.plotting`."""
+
+import numpy as np
+
+from ..branch import SpecialKind
+from .collocation import CycleBranch
+
+
+def _check_view(view):
+    if not isinstance(view, CycleBranch):
+        raise ValueError(
+            "Pass a gru_bif.periodic.CycleBranch (`CycleBranch(cycle_problem, branch)`); "
+            f"got {type(view).__name__}."
+        )
+
+
+def _runs(p, ys, stable, ax, color, label=None):
+    """One polyline per run of equal stability (solid stable, dashed unstable)."""
+    if not len(p):
+        return
+    start = 0
+    for i in range(1, len(p) + 1):
+        if i == len(p) or stable[i] != stable[start]:
+            j = min(i + 1, len(p))  # overlap one point so the curve is continuous
+            st = bool(stable[start])
+            ax.plot(p[start:j], ys[start:j], "-" if st else "--", color=color,
+                    lw=1.6 if st else 1.2, label=label if start == 0 else None)
+            start = i
+
+
+def _specials(view):
+    from .._plot_diagram import SPECIAL_STYLE
+
+    n = int(view.special.count)
+    kinds = np.asarray(view.special.kind)[:n]
+    out = []
+    for k in range(n):
+        kind = SpecialKind(int(kinds[k]))
+        if kind == SpecialKind.FOLD:
+            kind = SpecialKind.FOLD_CYCLE
+        out.append((k, kind, SPECIAL_STYLE.get(kind, dict(marker="o", color="k",
+                                                          abbrev="?", name=kind.label))))
+    return out
+
+
+def _legend(ax, seen):
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color="k", lw=1.6, label="stable"),
+        Line2D([], [], color="k", lw=1.2, ls="--", label="unstable"),
+    ] + [
+        Line2D([], [], marker=st["marker"], color=st["color"], ls="none", label=st["name"])
+        for st in seen.values()
+    ]
+    ax.legend(handles=handles, fontsize=8, loc="best")
+
+
+def plot_cycle_branch(
+    view: CycleBranch,
+    coord: int = 0,
+    *,
+    ax=None,
+    color: str = "tab:purple",
+    labels: bool = True,
+    legend: bool = True,
+):
+    """The cycles of a branch in a bifurcation diagram: the maximum and the minimum of
+    coordinate `coord` over each cycle against the parameter (add the equilibria with
+    `gru_bif.plotting.plot_bifurcation_diagram(branch, ax=ax)`).
+
+    **Arguments:** `view`: a `CycleBranch`; `coord`: the state coordinate; `ax`: a
+    matplotlib Axes (new figure if omitted); `color`: the cycles' colour; `labels`:
+    write LPC/PD/NS next to special points; `legend`: add a legend.
+
+    **Returns:** the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    _check_view(view)
+    if not 0 <= int(coord) < view.problem.dim:
+        raise ValueError(f"coord={coord}; use 0 to {view.problem.dim - 1}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    t = view.trimmed()
+    p, st = t["p"], t["stable"]
+    _runs(p, t["x_max"][:, coord], st, ax, color)
+    _runs(p, t["x_min"][:, coord], st, ax, color)
+    seen = {}
+    for k, kind, style in _specials(view):
+        u = np.append(np.asarray(view.special.x[k]), float(view.special.p[k]))
+        fine = np.asarray(view.problem._fine(view.problem.split(u)[0], 8))
+        pk = float(view.special.p[k])
+        for y in (fine[:, coord].max(), fine[:, coord].min()):
+            ax.plot(pk, y, marker=style["marker"], color=style["color"], ls="none",
+                    zorder=5)
+        if labels:
+            ax.annotate(style["abbrev"], (pk, fine[:, coord].max()),
+                        textcoords="offset points", xytext=(4, 4), fontsize=8)
+        seen[kind] = style
+    ax.set_xlabel(view.param_name)
+    ax.set_ylabel(f"max / min x[{coord}] over the cycle")
+    if legend:
+        _legend(ax, seen)
+    return ax
+
+
+def plot_period(
+    view: CycleBranch, *, ax=None, color: str = "tab:purple", labels: bool = True,
+    legend: bool = True, log: bool = False,
+):
+    """The period of the cycles against the parameter (stable solid, unstable dashed,
+    special points marked). `log=True`: a logarithmic period axis (periods that grow
+    without bound near a homoclinic orbit).
+
+    **Returns:** the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    _check_view(view)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    t = view.trimmed()
+    _runs(t["p"], t["period"], t["stable"], ax, color)
+    seen = {}
+    for k, kind, style in _specials(view):
+        pk = float(view.special.p[k])
+        Tk = float(view.problem.split(np.asarray(view.special.x[k]))[1])
+        ax.plot(pk, Tk, marker=style["marker"], color=style["color"], ls="none", zorder=5)
+        if labels:
+            ax.annotate(style["abbrev"], (pk, Tk), textcoords="offset points",
+                        xytext=(4, 4), fontsize=8)
+        seen[kind] = style
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(view.param_name)
+    ax.set_ylabel("period")
+    if legend:
+        _legend(ax, seen)
+    return ax
+
+
+def plot_cycles(
+    view: CycleBranch,
+    coords: tuple[int, int] = (0, 1),
+    *,
+    every: int = 1,
+    ax=None,
+    cmap: str = "viridis",
+    n: int = 300,
+    colorbar: bool = True,
+):
+    """The cycles of a branch in the phase plane of coordinates `coords`, coloured by
+    the parameter (stable solid, unstable dashed); special cycles drawn thick in their
+    kind's colour.
+
+    **Arguments:** `view`: a `CycleBranch`; `coords`: the two coordinates; `every`:
+    draw every `every`-th cycle; `ax`; `cmap`: the colour map of the parameter; `n`:
+    points per orbit; `colorbar`: add a colour bar.
+
+    **Returns:** the Axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import cm, colors
+
+    _check_view(view)
+    i, j = (int(c) for c in coords)
+    d = view.problem.dim
+    if not (0 <= i < d and 0 <= j < d and i != j):
+        raise ValueError(f"coords={coords}; use two different coordinates in 0..{d - 1}.")
+    if int(every) < 1:
+        raise ValueError(f"every={every}; it must be at least 1.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    t = view.trimmed()
+    npts = len(t["p"])
+    orbits = np.asarray(view.orbits(n))[:npts]
+    norm = colors.Normalize(vmin=float(np.min(t["p"])), vmax=float(np.max(t["p"])))
+    mapper = cm.ScalarMappable(norm=norm, cmap=cmap)
+    for k in range(0, npts, int(every)):
+        ax.plot(orbits[k, :, i], orbits[k, :, j], "-" if t["stable"][k] else "--",
+                color=mapper.to_rgba(t["p"][k]), lw=1.0)
+    seen = {}
+    for k, kind, style in _specials(view):
+        _, xs = view.special_orbit(k, n)
+        xs = np.asarray(xs)
+        ax.plot(xs[:, i], xs[:, j], color=style["color"], lw=2.2, zorder=5)
+        seen[kind] = style
+    ax.set_xlabel(f"x[{i}]")
+    ax.set_ylabel(f"x[{j}]")
+    if colorbar:
+        plt.colorbar(mapper, ax=ax, label=view.param_name)
+    if seen:
+        from matplotlib.lines import Line2D
+
+        ax.legend(handles=[Line2D([], [], color=s["color"], lw=2.2, label=s["name"])
+                           for s in seen.values()], fontsize=8, loc="best")
+    return ax
