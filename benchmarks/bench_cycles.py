@@ -6,19 +6,38 @@ Problem: the Hopf normal form `r' = r (p − r²)`, `θ' = 1`, cycles `r = √p`
 `p = 1` (collocation: NTST × NCOL mesh; shooting: 4 segments started from the first
 collocation cycle, Dopri8, rtol = atol = 1e-12).
 
-- cold: the first continuation call in a fresh process (trace + compile + run; imports
+Peers, on the same NTST × NCOL mesh (uniform, not adapted: IAD = 0, as gru_bif keeps
+its mesh), the same ds = 0.05 and ds_max = 0.2, Newton tolerances EPSL = EPSU = 1e-10
+and at most `--steps` + 1 points:
+
+- AUTO (XPPAUT 8) via xpplab: equilibria from p = -0.5 locate the Hopf point, then
+  `m.auto.continue_from(hb, "periodic", ...)` (XPPAUT's AUTO "Grab HB → Periodic").
+- AUTO-07p via bifpy: an IPS = 1 run locates the Hopf point, then
+  `auto.restart(..., ips=IPS_PERIODIC_ORBIT, isw=ISW_HOPF_TO_PERIODIC_ORBIT,
+  icu=[1, PERIOD_INDEX], transpile=True)`; every call generates and compiles Fortran.
+  bifpy reads AUTO-07p's text output (11 significant digits), so its errors cannot
+  fall below ~1e-11.
+
+Both AUTOs start at the Hopf point itself (amplitude 0); gru_bif at p = 0.001. The
+equilibrium runs and the Hopf start are excluded from every timing.
+
+- cold: the first periodic-orbit continuation call in a fresh process (gru_bif: trace +
+  compile + run; xpplab: the run; bifpy: Fortran generation + build + run; imports
   excluded); warm: the median of `--repeats` further calls (same shapes: no
   recompilation).
-- error: the largest |period − 2π| and |max x − √p| over the branch.
+- error: the largest |period − 2π| and |max x − √p| over the branch points with
+  p ≥ 0.001 (the AUTO Hopf point itself, where max x = 0, is left out: its error is
+  only the Hopf location error, amplified by the square root), and the same two errors
+  at the end point.
+- ratios: peer time / gru_bif collocation time in the same run (> 1: gru_bif faster),
+  for the whole call and per continuation step (the tools take different numbers of
+  steps to reach p = 1).
 - children run with OPENBLAS_NUM_THREADS=1 (see the collocation module's size notes).
 
     python benchmarks/bench_cycles.py [--quick] [--repeats 5] [--ntst 40] [--ncol 4]
         [--out benchmarks/results]
 
-Writes `cycles.json` and `cycles.md`. AUTO (xpplab / bifpy) on the same mesh is not
-driven yet (its periodic-orbit run, IPS = 2 from the Hopf point, needs the `.ode` /
-`c.*` constants that bench_peers.py writes for equilibria extended by NTST/NCOL and
-ISW); that row is reported as not implemented.
+Writes `cycles.json` and `cycles.md`. A peer that is not installed gets a row saying so.
 """
 
 import argparse

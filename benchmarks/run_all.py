@@ -29,8 +29,12 @@ SCRIPTS = {
     "peers": "bench_peers.py",
     "batch": "bench_batch.py",
     "size": "bench_size.py",
+    "gradients": "bench_gradients.py",
+    "cycles": "bench_cycles.py",
+    "homoclinic": "bench_homoclinic.py",
+    "curves": "bench_curves.py",
 }
-OUTPUTS = {"diagram": "diagram", "peers": "peers", "batch": "batch", "size": "size"}
+OUTPUTS = {name: name for name in SCRIPTS}
 
 
 def main():
@@ -48,7 +52,8 @@ def main():
     if a.quick:
         # two at a time: start the diagram script first so that its compiled GRU program
         # is in the shared cache by the time bench_peers needs the same one
-        order = ["diagram", "size", "peers", "batch"]
+        order = ["diagram", "size", "peers", "batch", "gradients", "curves", "cycles",
+                 "homoclinic"]
         names = sorted(names, key=lambda n: order.index(n) if n in order else len(order))
     env = {**os.environ, "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
     failed = []

@@ -22,6 +22,11 @@ import pathlib
 import sys
 import time
 
+# JAX's CPU LAPACK calls go through SciPy's OpenBLAS, whose threads fight XLA's own for
+# the cores on the small dense solves of continuation (measured: a collocation branch
+# up to 74x slower on a busy 2-core machine). One BLAS thread, unless the user set it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 
 def _setup_jax(args) -> None:
     import jax

@@ -434,6 +434,24 @@ def test_random_gru_forward_reverse_and_fd():
     assert np.all(np.isfinite(np.asarray(out))) and float(out[0]) < float(out[1])
     Jr = jax.jacrev(_net4_outputs)(gru, x0)
     Jf = jax.jacfwd(_net4_outputs)(gru, x0)
+    # Branch rows are differentiated at their fixed parameter values, but the
+    # continuation's step positions move with the weights: their finite differences
+    # re-solve F(x, p_i) = 0 by Newton at the unperturbed p_i instead.
+    pr0 = gru_bif.Problem.from_gru(gru, "bh[1]")
+    b0 = gru_bif.continuation(pr0, x0, -0.70, p_min=-0.85, p_max=-0.6, ds=0.01,
+                              max_steps=60, direction="both")
+    rows = [(3, 0), (12, 1)]
+
+    def at_fixed_p(g):
+        pr = gru_bif.Problem.from_gru(g, "bh[1]")
+        out = []
+        for i, c in rows:
+            x, p = b0.x[i], b0.p[i]
+            for _ in range(30):
+                x = x - jnp.linalg.solve(jax.jacfwd(pr.F)(x, p), pr.F(x, p))
+            out.append(x[c])
+        return jnp.stack(out)
+
     eps = 1e-5
     for name in ("Uh", "Ur", "Uz", "bh", "br", "bz"):
         r, f = getattr(Jr, name), getattr(Jf, name)
@@ -442,6 +460,7 @@ def test_random_gru_forward_reverse_and_fd():
         for idx in np.ndindex(W.shape):
             plus = eqx.tree_at(lambda m: getattr(m, name), gru, W.at[idx].add(eps))
             minus = eqx.tree_at(lambda m: getattr(m, name), gru, W.at[idx].add(-eps))
-            fd = (_net4_outputs(plus, x0) - _net4_outputs(minus, x0)) / (2 * eps)
+            fd = (_net4_outputs(plus, x0) - _net4_outputs(minus, x0))[:4] / (2 * eps)
+            fd = np.concatenate([fd, (at_fixed_p(plus) - at_fixed_p(minus)) / (2 * eps)])
             got = r[(slice(None),) + idx]
             np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6 * np.max(np.abs(fd)))
