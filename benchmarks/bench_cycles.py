@@ -97,6 +97,8 @@ def child(args) -> None:
         out["p_end"] = float(t["p"][-1])
         out["period_error"] = float(np.max(np.abs(t["period"] - 2 * math.pi)))
         out["radius_error"] = float(np.max(np.abs(t["x_max"][:, 0] - np.sqrt(t["p"]))))
+        out["end_period_error"] = float(abs(t["period"][-1] - 2 * math.pi))
+        out["end_radius_error"] = float(abs(t["x_max"][-1, 0] - math.sqrt(t["p"][-1])))
     else:
         from gru_bif.periodic import correct_cycle
 
@@ -118,7 +120,122 @@ def child(args) -> None:
         out["period_error"] = float(jnp.max(jnp.abs(T - 2 * math.pi)))
         out["radius_error"] = float(
             jnp.max(jnp.abs(jnp.linalg.norm(X, axis=-1) - jnp.sqrt(p)[:, None])))
+        out["end_period_error"] = float(jnp.abs(T[-1] - 2 * math.pi))
+        out["end_radius_error"] = float(
+            jnp.max(jnp.abs(jnp.linalg.norm(X[-1], axis=-1) - jnp.sqrt(p[-1]))))
     out["warm"] = C.median(times)
+    out["per_step_warm"] = out["warm"] / max(out["points"] - 1, 1)
+    out["status"] = "ok"
+    print(json.dumps(out))
+
+
+# ----------------------------------------------------------------------------- AUTO
+DS, DS_MAX = 0.05, 0.2  # gru_bif's ds and ds_max above; AUTO's DS and DSMAX
+P_MIN_REPORTED = 1e-3  # errors over points with p >= this (gru_bif starts there)
+
+
+def _errors(p, period, xmax) -> dict:
+    """Branch and end-point errors from per-point p, period and max x."""
+    import numpy as np
+
+    p, period, xmax = (np.asarray(v, dtype=float) for v in (p, period, xmax))
+    keep = p >= P_MIN_REPORTED
+    pk, Tk, xk = p[keep], period[keep], xmax[keep]
+    return {
+        "points": int(len(p)),
+        "p_end": float(p[-1]),
+        "period_error": float(np.max(np.abs(Tk - 2 * math.pi))),
+        "radius_error": float(np.max(np.abs(xk - np.sqrt(pk)))),
+        "end_period_error": float(abs(period[-1] - 2 * math.pi)),
+        "end_radius_error": float(abs(xmax[-1] - math.sqrt(p[-1]))),
+    }
+
+
+_ODE = """par p=-0.5
+x' = (p - x^2 - y^2)*x - y
+y' = x + (p - x^2 - y^2)*y
+init x=0, y=0
+done
+"""
+
+
+def child_xpplab(args) -> None:
+    import xpplab
+
+    m = xpplab.Model.from_text(_ODE)
+    tol = dict(epss=1e-7, epsl=1e-10, epsu=1e-10, dsmin=1e-5)
+    m.set(p=-0.5, x=0.0, y=0.0)
+    # ds = 0.03 so that no equilibrium step lands on the Hopf point p = 0 itself
+    d = m.auto.equilibria("p", ds=0.03, dsmax=0.07, nmax=200, npr=10**4, parmin=-0.5,
+                          parmax=0.5, **tol)
+    hb = d.first("HB")
+    settings = dict(ntst=args.ntst, ncol=args.ncol, iad=0, ds=DS, dsmax=DS_MAX,
+                    nmax=args.steps + 1, npr=10**4, parmin=-1.0, parmax=1.0, **tol)
+
+    def call():
+        return m.auto.continue_from(hb, "periodic", **settings)
+
+    t0 = time.perf_counter()
+    o = call()
+    cold = time.perf_counter() - t0
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        o = call()
+        times.append(time.perf_counter() - t0)
+    pts = [q for q in o if q.periodic]
+    out = {"unknowns": 2 * (args.ntst * args.ncol + 1) + 2, "cold": cold,
+           "warm": C.median(times), "hopf_p": float(hb.value)}
+    out.update(_errors([q.value for q in pts], [q.period for q in pts],
+                       [q.umax["X"] for q in pts]))
+    out["per_step_warm"] = out["warm"] / max(out["points"] - 1, 1)
+    out["status"] = "ok"
+    print(json.dumps(out))
+
+
+def _bifpy_field(u, par):
+    g = par[0] - u[0] ** 2 - u[1] ** 2
+    return [g * u[0] - u[1], u[0] + g * u[1]]
+
+
+def _bifpy_start(u, par, t):
+    u[0] = 0.0
+    u[1] = 0.0
+    par[0] = -0.5
+
+
+def child_bifpy(args) -> None:
+    from bifpy import auto
+
+    eq = dict(ips=auto.IPS_EQUILIBRIUM, ndim=2, npar=1, nmx=200, ilp=1, isp=1, iads=1,
+              itmx=9, itnw=5, nwtn=3, jac=0, ds=0.03, dsmin=1e-5, dsmax=0.07,
+              rl0=-0.5, rl1=0.5, a0=-1e300, a1=1e300, epsl=1e-10, epsu=1e-10,
+              epss=1e-7, npr=10**4)
+    r = auto.run(_bifpy_field, _bifpy_start, eq, icu=[1], transpile=True)
+    hopf = next(q for b in r.branches for q in b.points
+                if q.point_type.name == "HOPF_BIFURCATION")
+    po = dict(eq, ips=auto.IPS_PERIODIC_ORBIT, npar=auto.PERIOD_INDEX, ntst=args.ntst,
+              ncol=args.ncol, iad=0, ds=DS, dsmax=DS_MAX, rl0=-1.0, rl1=1.0,
+              nmx=args.steps + 1)
+
+    def call():
+        return auto.restart(_bifpy_field, po, icu=[1, auto.PERIOD_INDEX],
+                            restart_point=hopf, isw=auto.ISW_HOPF_TO_PERIODIC_ORBIT,
+                            source_ips=auto.IPS_EQUILIBRIUM, transpile=True)
+
+    t0 = time.perf_counter()
+    o = call()
+    cold = time.perf_counter() - t0
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        o = call()
+        times.append(time.perf_counter() - t0)
+    pts = [q for b in o.branches for q in b.points]
+    out = {"unknowns": 2 * (args.ntst * args.ncol + 1) + 2, "cold": cold,
+           "warm": C.median(times), "hopf_p": float(hopf.parameters[0])}
+    out.update(_errors([q.parameters[0] for q in pts], [q.parameters[1] for q in pts],
+                       [q.state[0] for q in pts]))
     out["per_step_warm"] = out["warm"] / max(out["points"] - 1, 1)
     out["status"] = "ok"
     print(json.dumps(out))
@@ -138,11 +255,16 @@ def main() -> None:
     if args.quick:
         args.repeats, args.steps = 2, 20
     if args.child:
-        child(args)
+        {"xpplab": child_xpplab, "bifpy": child_bifpy}.get(args.method, child)(args)
         return
     meta = C.machine()
     rows = {}
-    for method in ("collocation", "shooting"):
+    for method in ("collocation", "shooting", "xpplab", "bifpy"):
+        why = C.peer_status(method) if method in C.PEERS else None
+        if why:
+            rows[method] = {"status": why}
+            continue
+        t0 = time.perf_counter()
         rows[method] = C.run_child(
             [os.path.abspath(__file__), "--child", "1", "--method", method,
              "--repeats", str(args.repeats), "--ntst", str(args.ntst), "--ncol",
@@ -150,9 +272,16 @@ def main() -> None:
             # one BLAS thread: on a shared CPU a multithreaded LAPACK LU of the
             # collocation Jacobian can be 50x slower (see gru_bif.periodic.collocation)
             env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
-    for peer in ("xpplab", "bifpy"):
-        why = C.peer_status(peer)
-        rows[peer] = {"status": why or "installed; periodic-orbit run not implemented yet"}
+        r = rows[method]
+        print(f"[cycles] {method:11s} {str(r.get('status'))[:50]:10s} cold "
+              f"{C.fmt_time(r.get('cold'))}, warm {C.fmt_time(r.get('warm'))} "
+              f"({time.perf_counter() - t0:.1f} s)", flush=True)
+    ref = rows.get("collocation", {})
+    for name, r in rows.items():
+        if name != "collocation" and r.get("status") == "ok" and ref.get("status") == "ok":
+            r["cold_ratio"] = r["cold"] / ref["cold"]
+            r["warm_ratio"] = r["warm"] / ref["warm"]
+            r["per_step_warm_ratio"] = r["per_step_warm"] / ref["per_step_warm"]
     meta["load_average_at_end"] = C.load_average()
     data = {"meta": meta, "ntst": args.ntst, "ncol": args.ncol, "steps": args.steps,
             "rows": rows}
@@ -163,19 +292,29 @@ def main() -> None:
         "segments (Dopri8, tol 1e-12). Load at end: "
         f"{meta['load_average_at_end']} (shared machine: timings are noisy).",
         "",
+        "Errors: largest over the points with p ≥ 0.001 / at the end point. Ratios: "
+        "peer / gru_bif collocation, same run (> 1: gru_bif faster); AUTO unknowns: "
+        "mesh values (NTST·NCOL + 1)·d + T + p.",
+        "",
         "| method | unknowns | points | p reached | cold | warm | warm / step | "
-        "max period error | max radius error |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "cold ratio | warm ratio | per-step ratio | period error (max / end) | "
+        "radius error (max / end) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    labels = {"collocation": "gru_bif collocation", "shooting": "gru_bif shooting",
+              "xpplab": "AUTO (XPPAUT) via xpplab", "bifpy": "AUTO-07p via bifpy"}
     for name, r in rows.items():
         if r.get("status") != "ok":
-            md.append(f"| {name} | — | — | — | — | — | — | — | {r.get('status')} |")
+            md.append(f"| {labels[name]} | {r.get('status')} |" + " |" * 10)
             continue
         md.append(
-            f"| {name} | {r['unknowns']} | {r['points']} | {r['p_end']:.3g} | "
+            f"| {labels[name]} | {r['unknowns']} | {r['points']} | {r['p_end']:.3g} | "
             f"{C.fmt_time(r['cold'])} | {C.fmt_time(r['warm'])} | "
-            f"{C.fmt_time(r['per_step_warm'])} | {C.fmt_err(r['period_error'])} | "
-            f"{C.fmt_err(r['radius_error'])} |")
+            f"{C.fmt_time(r['per_step_warm'])} | {C.fmt_ratio(r.get('cold_ratio'))} | "
+            f"{C.fmt_ratio(r.get('warm_ratio'))} | "
+            f"{C.fmt_ratio(r.get('per_step_warm_ratio'))} | "
+            f"{C.fmt_err(r['period_error'])} / {C.fmt_err(r['end_period_error'])} | "
+            f"{C.fmt_err(r['radius_error'])} / {C.fmt_err(r['end_radius_error'])} |")
     C.write(args.out, "cycles", data, md)
     print("\n".join(md))
 

@@ -1,6 +1,7 @@
 """Homoclinic orbits: the projection-boundary-condition BVP (location and two-parameter
 continuation on the engine), starts from long-period cycles and Bogdanov–Takens points,
-and detection on cycle branches."""
+and detection on cycle branches; implicit-function-theorem derivatives of located orbits
+(`homoclinic_point`, `homoclinic_values`)."""
 
 from .bvp import (
     HomoclinicBranch as HomoclinicBranch,
@@ -13,6 +14,11 @@ from .bvp import (
     remesh_homoclinic as remesh_homoclinic,
     saddle_quantity as saddle_quantity,
     spectral_projectors as spectral_projectors,
+)
+from .differentiate import (
+    HomoclinicPoint as HomoclinicPoint,
+    homoclinic_point as homoclinic_point,
+    homoclinic_values as homoclinic_values,
 )
 from .start import (
     BTNormalForm as BTNormalForm,

@@ -473,6 +473,15 @@ class HomoclinicSolution(eqx.Module):
     def orbit(self, n: int = 600):
         return self.problem.orbit(self.u, n)
 
+    def values(self, args=None):
+        """`p1`, saddle, nodes, eigenvalues and saddle quantity as differentiable
+        functions of the arguments (`args`, default the problem's own) and `p2`, by the
+        implicit function theorem: `gru_bif.homoclinic.homoclinic_values(self.problem,
+        self.u, args=args)`."""
+        from .differentiate import homoclinic_values
+
+        return homoclinic_values(self.problem, self.u, args=args)
+
     def to_dict(self) -> dict:
         ev = np.asarray(self.eigenvalues)
         return {
