@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-# Work in progress this session: run with `-m slow` until it is part of the CI budget.
-pytestmark = pytest.mark.slow
+# The whole quick suite (`run_all.py --quick`, every script) is marked slow: it compiles
+# every benchmark's programs (minutes on 2 cores). CI runs the cheap checks below and
+# the GPU script's quick diagram section on the CPU.
 
 BENCH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -100,3 +101,24 @@ def test_run_all_quick(tmp_path):
         assert key in row
     for key in ("step_s", "steps", "compile_s", "gflops", "step_over_lu"):
         assert key in row["default"]
+
+
+def test_gpu_script_on_cpu_quick(tmp_path):
+    """The one-accelerator script runs on the CPU (`--device cpu`): quick diagram
+    section, float64 and float32, JSON + Markdown written, points located."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "bench_gpu.py"), "--device", "cpu", "--quick",
+         "--sections", "diagram", "--dtypes", "float64,float32", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((tmp_path / "gpu_cpu.json").read_text())
+    secs = {(r["section"], r["dtype"]): r for r in res["sections"]}
+    assert set(secs) == {("diagram", "float64"), ("diagram", "float32")}
+    for (_, dtype), sec in secs.items():
+        assert sec["status"] == "ok", sec
+        rows = {r["problem"]: r for r in sec["rows"]}
+        assert rows["gru"]["found"] == 2 and rows["cubic"]["found"] == 2
+        tol = 1e-12 if dtype == "float64" else 1e-5
+        assert rows["gru"]["error"] < tol and rows["cubic"]["error"] < tol
+    assert (tmp_path / "gpu_cpu.md").exists()
