@@ -127,6 +127,10 @@ def test_gradient_wrt_args_leaf(sol):
     da["a"] = jnp.ones_like(args["a"])
     fwd = jax.jvp(lambda a: homoclinic_point(hp, u, args=a)[-2], (args,), (da,))[1]
     np.testing.assert_allclose(float(fwd), float(g["a"]), rtol=1e-10)
+    # jacfwd (vmap over tangents of the forward rule) gives the same whole gradient
+    jf = jax.jacfwd(lambda a: homoclinic_point(hp, u, args=a)[-2])(args)
+    for k in args:
+        np.testing.assert_allclose(float(jf[k]), float(g[k]), rtol=1e-10, atol=1e-15)
     h = 1e-4
     fd = (float(_relocated(hp, u, a=1 + h).p1) - float(_relocated(hp, u, a=1 - h).p1)) / (
         2 * h)
@@ -156,3 +160,51 @@ def test_bad_input(sol):
         homoclinic_values(hp, u, args={"b1": 0.0})
     with pytest.raises(ValueError, match="HomoclinicProblem"):
         homoclinic_point(hp.problem, u)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:continuation stopped early")  # max_steps is the plan
+def test_gru_homoclinic_gradient_wrt_weights():
+    """The paper's network 4 (homoclinic at bh[1] ≈ −0.7046 for bh[0] = 0.1): dp1 w.r.t.
+    every weight in one reverse pass, against central differences of re-located orbits
+    for one entry of each weight array; both bh entries (p1 and p2) get zero."""
+    import gru_bif
+    from gru_bif.homoclinic import homoclinic_from_cycle
+    from gru_bif.periodic import CycleBranch, cycle_from_hopf
+    from gru_bif.reproduce import _problem, net_homoclinic
+
+    pr = _problem(net_homoclinic(-0.72), "bh[1]")
+    eq = gru_bif.continuation(pr, jnp.array([0.735, 0.35]), -0.72, p_min=-0.8,
+                              p_max=-0.69, ds=0.002)
+    cp, u0 = cycle_from_hopf(pr, eq, dp=1e-3)
+    br = gru_bif.continuation(cp, u0[:-1], u0[-1], p_min=-0.72, p_max=-0.69, ds=0.02,
+                              ds_max=0.5, max_steps=150, throw=False)
+    view = CycleBranch(cp, br)
+    hp, uh = homoclinic_from_cycle(cp, view.u(len(view) - 1), "bh[0]")
+    sol = locate_homoclinic(hp, uh, remesh=1)
+    hp, u = sol.problem, sol.u
+    g = jax.jit(jax.grad(lambda a: homoclinic_values(hp, u, args=a).p1))(hp.problem.args)
+    paths, tdef = jax.tree_util.tree_flatten_with_path(hp.problem.args)
+    leaves = [leaf for _, leaf in paths]
+    gl = jax.tree.leaves(g)
+    h = 1e-5
+    checked = []
+    for i, (path, leaf) in enumerate(paths):
+        name = jax.tree_util.keystr(path)
+        leaf = jnp.asarray(leaf)
+        if leaf.ndim == 0 or leaf.size == 0 or name.endswith(".bh"):
+            continue  # static flags, the empty input, and bh (= p1, p2: overwritten)
+        idx = (0,) * leaf.ndim
+
+        def p1_at(step):
+            new = list(leaves)
+            new[i] = leaf.at[idx].add(step)
+            h2 = eqx.tree_at(lambda q: q.problem.args, hp, jax.tree.unflatten(tdef, new))
+            return float(_relocated(h2, u).p1)
+
+        fd = (p1_at(h) - p1_at(-h)) / (2 * h)
+        np.testing.assert_allclose(float(jnp.asarray(gl[i])[idx]), fd, rtol=1e-6,
+                                   err_msg=name)
+        checked.append(name)
+    assert len(checked) >= 5, checked
+    np.testing.assert_array_equal(np.asarray(g["gru"].bh), [0.0, 0.0])

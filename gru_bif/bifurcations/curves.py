@@ -44,9 +44,14 @@ does not solve at the singular point itself) or, failing that, stops with
 `RESULTS.corrector_failed` and a warning — never silently. Turning points of the curve in
 `p2` are not reported (they are geometry, not bifurcations).
 
+**Implicit gradients.** Curve points (at fixed `p2`) and cusp, Bogdanov–Takens, Bautin
+and zero-Hopf points are differentiable functions of every leaf of `problem.args`, by
+the implicit function theorem on their defining systems
+(`gru_bif.bifurcations.curve_gradients`); double-Hopf points and the normal-form
+coefficients in `special.data` (other than `p1`) are constants.
+
 **Not done here:** bounds on `p1` (the engine stops on `p2 ∉ [p_min, p_max]` and after
-`max_steps`; pick `max_steps`/`ds_max` for the window you want, or clip when plotting);
-implicit gradients of curve points (they are returned under `stop_gradient`).
+`max_steps`; pick `max_steps`/`ds_max` for the window you want, or clip when plotting).
 """
 
 import equinox as eqx
@@ -130,6 +135,18 @@ class _AbstractCurveProblem(AbstractContinuationProblem):
         x, p1, p2 = self.split(u)
         return lambda y: self.F(y, p1, p2)
 
+    def _attach_codim2(self, u, kind, pairs):
+        """`u` of a located codim-2 point with implicit derivatives w.r.t. the problem's
+        arguments (`gru_bif.bifurcations.curve_gradients.codim2_point`) for the kinds in
+        `pairs` (`(SpecialKind, name)`); other kinds stay constant."""
+        from .curve_gradients import codim2_point
+
+        out = jax.lax.stop_gradient(u)
+        for k, name in pairs:
+            act = kind == k
+            out = jnp.where(act, codim2_point(self, u, name, act), out)
+        return out
+
     def _imag_pairs(self, J):
         """`(ev, score, scale)`: the eigenvalues of `J` sorted by `score`, the distance
         `|Re λ|` from the imaginary axis of those with `Im λ > 0` (`inf` for the others),
@@ -179,6 +196,13 @@ class FoldCurveProblem(_AbstractCurveProblem):
         _, b, c = oriented_singular(J, self.left0, self.right0)
         g, _ = bordered_g(J, b, c)
         return jnp.concatenate([self.F(x, p1, p2), g[None]])
+
+    def attach_points(self, X):
+        """Curve points `(x, p1, p2)` with implicit derivatives w.r.t. the problem's args
+        (at fixed `p2`; `gru_bif.bifurcations.curve_gradients.curve_points`)."""
+        from .curve_gradients import curve_points
+
+        return curve_points(self, X, "fold")
 
     @property
     def extra_kinds(self):
@@ -235,7 +259,14 @@ class FoldCurveProblem(_AbstractCurveProblem):
             data["omega"] = jnp.where(is_zh & zh_ok, ev[0].imag, nan).astype(dt)
             valid = jnp.where(is_zh, zh_ok, valid)
         del scale
-        return valid, u, data
+        pairs = [(SpecialKind.CUSP, "cusp")]
+        if d >= 2:
+            pairs.append((SpecialKind.BT, "bt"))
+        if d >= 3:
+            pairs.append((SpecialKind.ZERO_HOPF, "zero_hopf"))
+        u_att = self._attach_codim2(u, kind, pairs)
+        data["p1"] = u_att[d]
+        return valid, u_att, data
 
 
 class HopfCurveProblem(_AbstractCurveProblem):
@@ -269,6 +300,13 @@ class HopfCurveProblem(_AbstractCurveProblem):
         _, b, c = oriented_singular(Bm, self.left0, self.right0)
         g, _ = bordered_g(Bm, b, c)
         return jnp.concatenate([self.F(x, p1, p2), g[None]])
+
+    def attach_points(self, X):
+        """Curve points `(x, p1, p2)` with implicit derivatives w.r.t. the problem's args
+        (at fixed `p2`; `gru_bif.bifurcations.curve_gradients.curve_points`)."""
+        from .curve_gradients import curve_points
+
+        return curve_points(self, X, "hopf")
 
     @property
     def extra_kinds(self):
@@ -340,7 +378,12 @@ class HopfCurveProblem(_AbstractCurveProblem):
             dh_ok = hopf_like & (score[other] < 1e-6 * sc) & (score[1 - other] < 1e-6 * sc)
             data["omega2"] = jnp.where(is_dh & dh_ok, ev[other].imag, nan).astype(dt)
             valid = jnp.where(is_dh, dh_ok, valid)
-        return valid, u, data
+        pairs = [(SpecialKind.BT, "bt"), (SpecialKind.BAUTIN, "bautin")]
+        if d >= 3:
+            pairs.append((SpecialKind.ZERO_HOPF, "zero_hopf"))
+        u_att = self._attach_codim2(u, kind, pairs)
+        data["p1"] = u_att[d]
+        return valid, u_att, data
 
 
 # --------------------------------------------------------------------------- front doors

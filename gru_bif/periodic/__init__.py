@@ -39,6 +39,12 @@ from .differentiate import (
     cycle_period as cycle_period,
     cycle_point as cycle_point,
 )
+from .lpc_curve import (
+    LPCCurveProblem as LPCCurveProblem,
+    lpc_curve as lpc_curve,
+    lpc_from_bautin as lpc_from_bautin,
+    lpc_parameters as lpc_parameters,
+)
 from .shooting import (
     ShootingProblem as ShootingProblem,
     shooting_from_collocation as shooting_from_collocation,

@@ -1,0 +1,201 @@
+"""Implicit derivatives of points on fold / Hopf curves and of their codim-2 points.
+
+Like `gru_bif.differentiate` for one-parameter branches: the continuation loop is not
+differentiated; each reported object is re-attached to the problem's arguments through
+its defining system with `gru_bif.differentiate.implicit_root` (`dy = −G_y⁻¹ G_θ dθ`,
+NaN where `G_y` is numerically singular). The borders `b`, `c` of the minimally
+augmented systems are the singular vectors of the smallest singular value at the
+located point, frozen (passed as constants): at a regular root the derivative does not
+depend on the choice of borders.
+
+Defining systems (unknowns → equations), `J = F_x`, `Bm = 2J ⊙ I` (bialternate):
+
+- point of a fold curve, at fixed `p2`: `(x, p1)` → `F = 0`, `g_fold = 0`, with `g_fold`
+  from `[[J, b], [cᵀ, 0]] [v; g] = [0; 1]`;
+- point of a Hopf curve, at fixed `p2`: `(x, p1)` → `F = 0`, `g_hopf = 0` (same bordering
+  of `Bm`);
+- cusp: `(x, p1, p2)` → `F = 0`, `g_fold = 0`, `w·B(v, v) = 0` (`v`, `w`: right and left
+  null vectors of `J` from the bordered solves);
+- Bogdanov–Takens (on fold and Hopf curves alike): `(x, p1, p2)` → `F = 0`,
+  `g_fold = 0`, `w·v = 0`;
+- Bautin: `(x, p1, p2)` → `F = 0`, `g_hopf = 0`, `l1 = 0` (`ω² = κ` and the eigenvectors
+  from the kernel of the bordered `Bm`, as in `gru_bif.bifurcations.codim2`);
+- zero-Hopf (on fold and Hopf curves alike): `(x, p1, p2)` → `F = 0`, `g_fold = 0`,
+  `g_hopf = 0` (borders of `Bm` from its smallest singular pair, which at a zero-Hopf
+  point belongs to the pair `±iω`).
+
+Double-Hopf points (a two-dimensional kernel of `Bm`) are returned as constants. The
+normal-form coefficients in `special.data` (`a`, `b`, `c`, `l1`, `l2`, `omega`) are
+constants too; `data["p1"]` carries the derivative of the point's `p1`.
+
+At a degenerate codim-2 point (e.g. a cusp whose cubic coefficient vanishes, or where
+the curve is tangent to the test function's zero set) the augmented system is singular
+and the derivative is NaN, never a silently wrong number.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._linalg import solve
+from ..differentiate import implicit_root
+from .codim2 import bivector_matrix, hopf_vectors, plane_kappa, smallest_singular
+from .normal_form import first_lyapunov, multilinear
+from .test_functions import bialternate
+
+__all__ = ["curve_points", "codim2_point"]
+
+
+def _bordered(M, b, c):
+    """`(v, w, g)`: `[[M, b], [cᵀ, 0]] [v; g] = [0; 1]` and
+    `[[Mᵀ, c], [bᵀ, 0]] [w; g] = [0; 1]` (the same `g`); `v`, `w` are right and left
+    null vectors of `M` where `g = 0`. Differentiable in `M`."""
+    n = M.shape[0]
+    dt = M.dtype
+    # zero borders are `implicit_root`'s stand-ins in inactive slots: keep the bordered
+    # matrix regular there too (no NaN partial may meet a zero cotangent)
+    e0 = jnp.zeros((n,), dt).at[0].set(1.0)
+    b = jnp.where(jnp.any(b != 0), b.astype(dt), e0)
+    c = jnp.where(jnp.any(c != 0), c.astype(dt), e0)
+    z = jnp.zeros((1, 1), dt)
+    rhs = jnp.zeros((n + 1,), dt).at[n].set(1.0)
+    Mb = jnp.block([[M, b.astype(dt)[:, None]], [c.astype(dt)[None, :], z]])
+    s = solve(Mb, rhs)
+    Mt = jnp.block([[M.T, c.astype(dt)[:, None]], [b.astype(dt)[None, :], z]])
+    t = solve(Mt, rhs)
+    return s[:n], t[:n], s[n]
+
+
+def _split(cp):
+    return eqx.partition(cp, eqx.is_inexact_array)
+
+
+def _F(static, th, x, p1, p2):
+    return eqx.combine(th, static).F(x, p1, p2)
+
+
+def _borders(M):
+    _, u, v = smallest_singular(M)  # M v = σ u
+    return u, v
+
+
+def curve_points(cp, X, kind: str):
+    """Attach implicit derivatives (at fixed `p2`) to the rows `X = (x, p1, p2)` of a
+    fold (`kind="fold"`) or Hopf (`kind="hopf"`) curve of the curve problem `cp`. NaN
+    rows (padding) stay NaN."""
+    dyn, static = _split(cp)
+    d = cp.dim
+
+    def G(y, th, aux):
+        p2, b, c = aux
+        x, p1 = y[:d], y[d]
+        Fx = lambda xx: _F(static, th, xx, p1, p2)  # noqa: E731
+        J = jax.jacfwd(Fx)(x)
+        M = J if kind == "fold" else bialternate(J)
+        _, _, g = _bordered(M, b, c)
+        return jnp.concatenate([Fx(x), g[None]]).astype(y.dtype)
+
+    X = jax.lax.stop_gradient(X)
+    rows_ok = jnp.all(jnp.isfinite(X), axis=1)
+    # Padding rows are linearised at the first real row (a regular point of the curve)
+    # and their result discarded: under `vmap` both sides of `implicit_root`'s `cond`
+    # run, and a stand-in at the origin may be a singular point of the system.
+    first = X[jnp.argmax(rows_ok)]
+    first = jnp.where(jnp.isfinite(first), first, 0.0)
+
+    def one(u, safe):
+        us = jnp.where(safe, u, first)
+        x, p1, p2 = us[:d], us[d], us[d + 1]
+        J = jax.lax.stop_gradient(jax.jacfwd(lambda xx: cp.F(xx, p1, p2))(x))
+        M = J if kind == "fold" else bialternate(J)
+        b, c = _borders(M)
+        y = implicit_root(G, us[: d + 1], dyn, (p2, b, c), jnp.any(rows_ok))
+        return jnp.where(safe, jnp.concatenate([y, p2[None]]), u)
+
+    return jax.vmap(one)(X, rows_ok)
+
+
+def _fold_parts(static, th, y, d, bf, cf):
+    x, p1, p2 = y[:d], y[d], y[d + 1]
+    Fx = lambda xx: _F(static, th, xx, p1, p2)  # noqa: E731
+    J = jax.jacfwd(Fx)(x)
+    v, w, g = _bordered(J, bf, cf)
+    return Fx, x, J, v, w, g
+
+
+def _cusp_G(static, d):
+    def G(y, th, aux):
+        bf, cf = aux
+        Fx, x, J, v, w, g = _fold_parts(static, th, y, d, bf, cf)
+        a = jnp.dot(w, multilinear(Fx, x, 2)(v, v))
+        return jnp.concatenate([Fx(x), g[None], a[None]]).astype(y.dtype)
+
+    return G
+
+
+def _bt_G(static, d):
+    def G(y, th, aux):
+        bf, cf = aux
+        Fx, x, J, v, w, g = _fold_parts(static, th, y, d, bf, cf)
+        return jnp.concatenate([Fx(x), g[None], jnp.dot(w, v)[None]]).astype(y.dtype)
+
+    return G
+
+
+def _zh_G(static, d):
+    def G(y, th, aux):
+        bf, cf, bh, ch = aux
+        Fx, x, J, v, w, g = _fold_parts(static, th, y, d, bf, cf)
+        _, _, gh = _bordered(bialternate(J), bh, ch)
+        return jnp.concatenate([Fx(x), g[None], gh[None]]).astype(y.dtype)
+
+    return G
+
+
+def _bautin_G(static, d):
+    def G(y, th, aux):
+        bh, ch = aux
+        x, p1, p2 = y[:d], y[d], y[d + 1]
+        Fx = lambda xx: _F(static, th, xx, p1, p2)  # noqa: E731
+        J = jax.jacfwd(Fx)(x)
+        vb, _, gh = _bordered(bialternate(J), bh, ch)
+        A = bivector_matrix(vb, d)
+        kappa = plane_kappa(J, A)
+        omega = jnp.sqrt(jnp.where(kappa > 0, kappa, 1.0))  # κ > 0 at a Bautin point
+        q, p = hopf_vectors(J, A, omega)
+        l1 = first_lyapunov(Fx, x, J, omega, q, p)
+        return jnp.concatenate([Fx(x), gh[None], l1[None]]).astype(y.dtype)
+
+    return G
+
+
+def codim2_point(cp, u, kind: str, active=True):
+    """`u = (x, p1, p2)` of a located codim-2 point of kind `"cusp"`, `"bt"`, `"bautin"`
+    or `"zero_hopf"` of the curve problem `cp`, with implicit derivatives w.r.t. `cp`'s
+    arguments (see the module docstring for the defining systems). `active`: whether the
+    slot holds a point of this kind (elsewhere the derivative is exactly zero)."""
+    dyn, static = _split(cp)
+    d = cp.dim
+    u = jax.lax.stop_gradient(u)
+    ok = active & jnp.all(jnp.isfinite(u))
+    us = jnp.where(ok, u, 0.0)
+    x, p1, p2 = us[:d], us[d], us[d + 1]
+    J = jax.lax.stop_gradient(jax.jacfwd(lambda xx: cp.F(xx, p1, p2))(x))
+    if kind in ("cusp", "bt", "zero_hopf"):
+        bf, cf = _borders(J)
+    if kind in ("bautin", "zero_hopf"):
+        bh, ch = _borders(bialternate(J))
+    if kind == "cusp":
+        G, aux = _cusp_G(static, d), (bf, cf)
+    elif kind == "bt":
+        G, aux = _bt_G(static, d), (bf, cf)
+    elif kind == "zero_hopf":
+        G, aux = _zh_G(static, d), (bf, cf, bh, ch)
+    elif kind == "bautin":
+        G, aux = _bautin_G(static, d), (bh, ch)
+    else:
+        raise ValueError(
+            f"kind={kind!r}; use 'cusp', 'bt', 'bautin' or 'zero_hopf'."
+        )
+    y = implicit_root(G, us, dyn, aux, ok)
+    return jnp.where(ok, y, u)
