@@ -57,6 +57,7 @@ def test_curve_from_point(tmp_path, capsys):
     assert (tmp_path / "fold.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # a one-parameter run, then the curve: two more compilations
 def test_curve_from_scan(tmp_path, capsys):
     """Started automatically from the first fold of a one-parameter run in b1."""
     sysf = _write(tmp_path, "cusp.py", CUSP)

@@ -181,9 +181,12 @@ class LPCCurveProblem(AbstractContinuationProblem):
     def n_unstable(self, u, Hu):
         if not self.stability:
             return jnp.asarray(-1, jnp.int32)
+        from .floquet import count_unstable_multipliers, multipliers_of
+
         u = jax.lax.stop_gradient(u)
         cp = _sg(self.cycle_at(u[-1]))
-        return cp.n_unstable(self.cycle_u(u), None)
+        mu = multipliers_of(cp.deflated_monodromy(self.cycle_u(u)))
+        return count_unstable_multipliers(jnp.atleast_1d(mu), u.dtype)
 
     def special_data(self, kind, u, Hu, t):
         from ..bifurcations.curves import _bp_genuine
@@ -225,7 +228,7 @@ def lpc_curve(
     p_max,
     stability: bool = False,
     throw: bool = True,
-    start_tol: float = 1e-4,
+    start_tol: float = 1e-6,
     **kwargs,
 ) -> Branch:
     """Continue a curve of folds of cycles (LPC) in two parameters.
@@ -247,11 +250,15 @@ def lpc_curve(
         `direction` — default `"both"` —, `tol`, ...).
 
     **Returns:** a `Branch` whose rows are `(nodes, T, p1)` in `branch.x` and `p2` in
-    `branch.p` (`lpc_parameters(branch)` gives `(p1, p2)`; the cycle of row `i` is
-    `cp_i = LPCCurveProblem.cycle_at(p2_i)` with unknowns `branch.x[i]`). Special
-    points: only `branch_point` where the defining system is singular.
+    `branch.p` (`lpc_parameters(branch)` gives `(p1, p2)`; `branch.x[i]` are the
+    unknowns `(nodes, T, p1)` of `cp`, so `cp.orbit(branch.x[i])` draws the fold cycle;
+    for its multipliers use the problem at `p2`, `LPCCurveProblem.cycle_at(p2)`).
+    Special points: only `branch_point` where the defining system is singular.
 
     **Raises:** `ValueError` if the start is not a fold of cycles, or for bad input.
+
+    The start check runs on the host (concrete values), so `lpc_curve` itself is not
+    meant to be traced (`jit`/`vmap`); the continuation inside it is compiled.
     """
     if not isinstance(cp, CollocationProblem):
         raise ValueError(
