@@ -517,7 +517,8 @@ def _with_l2(cp, branch: Branch) -> Branch:
     derivatives up to fifth order: compiled only when a Bautin point is present, or
     inside the caller's trace under `jit`/`vmap`)."""
     sp = branch.special
-    U = jnp.concatenate([sp.x, sp.p[:, None]], axis=1)
+    # l2 is a constant (no implicit derivatives): the points may carry tangents
+    U = jax.lax.stop_gradient(jnp.concatenate([sp.x, sp.p[:, None]], axis=1))
     is_ba = sp.kind == SpecialKind.BAUTIN
     kinds = _concrete(sp.kind)
     if kinds is not None and np.ndim(kinds) == 1:
