@@ -12,7 +12,8 @@
 SYSTEM is a Python system file (PARAMS, X0, vector_field) or a saved GRU model (.json or
 .npz from `GRU.save`). Computations run in float64 unless `--float32` is given, and
 compiled code is kept in JAX's persistent compilation cache (`--cache-dir`, default
-`~/.cache/gru_bif/jax`; `--no-cache` turns it off), so a second run starts faster.
+`~/.cache/gru_bif/jax`; `--no-cache` or the environment variable GRU_BIF_NO_CACHE=1
+turn it off), so a second run starts faster.
 """
 
 import argparse
@@ -33,7 +34,7 @@ def _setup_jax(args) -> None:
 
     if not getattr(args, "float32", False):
         jax.config.update("jax_enable_x64", True)
-    if not getattr(args, "no_cache", False):
+    if not getattr(args, "no_cache", False) and not os.environ.get("GRU_BIF_NO_CACHE"):
         cache = args.cache_dir or os.environ.get(
             "GRU_BIF_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "gru_bif" / "jax")
         )
