@@ -97,6 +97,25 @@ def load_target(path: str, param: "str | None", sets: dict, inputs=None):
     return problem, sf.x0, "system"
 
 
+def _start_states(args, problem, kind, x0) -> list:
+    """Start states at the problem's current parameter value: `--x0`, else every fixed
+    point of a GRU model, else the system file's `X0`."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    x_cli = _floats(args.x0, "--x0")
+    if x_cli is not None:
+        return [jnp.asarray(x_cli)]
+    if kind == "gru":
+        from .equilibria import find_equilibria
+
+        eq = find_equilibria(problem)
+        return [jnp.asarray(x) for x in np.asarray(eq.x)[: int(eq.count)]]
+    if x0 is not None:
+        return [x0]
+    raise SystemExit("error: give a start state with --x0 (the system file has no X0)")
+
+
 def cmd_continue(args) -> int:
     _setup_jax(args)
     import jax.numpy as jnp
@@ -110,20 +129,8 @@ def cmd_continue(args) -> int:
     except ValueError as e:
         raise SystemExit(f"error: {e}")
     p_from, p_to = args.from_, args.to
-    x0_cli = _floats(args.x0, "--x0")
     problem = problem.with_p(p_from)
-    starts = []
-    if x0_cli is not None:
-        starts = [jnp.asarray(x0_cli)]
-    elif kind == "gru":
-        from .equilibria import find_equilibria
-
-        eq = find_equilibria(problem)
-        starts = [jnp.asarray(x) for x in np.asarray(eq.x)[: int(eq.count)]]
-    elif x0 is not None:
-        starts = [x0]
-    else:
-        raise SystemExit("error: give a start state with --x0 (the system file has no X0)")
+    starts = _start_states(args, problem, kind, x0)
     lo, hi = min(p_from, p_to), max(p_from, p_to)
     ds = abs(args.ds) if p_to >= p_from else -abs(args.ds)
     branches = []
@@ -201,18 +208,7 @@ def cmd_curve(args) -> int:
             )
         a, b = args.scan
         problem = problem.with_p(a)
-        x0_cli = _floats(args.x0, "--x0")
-        if x0_cli is not None:
-            starts = [jnp.asarray(x0_cli)]
-        elif kind == "gru":
-            from .equilibria import find_equilibria
-
-            eq = find_equilibria(problem)
-            starts = [jnp.asarray(x) for x in np.asarray(eq.x)[: int(eq.count)]]
-        elif x0 is not None:
-            starts = [x0]
-        else:
-            raise SystemExit("error: give a start state with --x0 (the system file has no X0)")
+        starts = _start_states(args, problem, kind, x0)
         source = None
         for x in starts:
             try:

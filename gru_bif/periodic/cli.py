@@ -172,7 +172,7 @@ def _end_record(view, n, max_period):
 
 
 def cmd_cycles(args) -> int:
-    from ..cli import _floats, _parse_sets, _setup_jax, load_target
+    from ..cli import _floats, _parse_sets, _setup_jax, _start_states, load_target
 
     _setup_jax(args)
     import jax.numpy as jnp
@@ -197,18 +197,7 @@ def cmd_cycles(args) -> int:
     a, b = args.from_, args.to
     lo, hi = min(a, b), max(a, b)
     problem = problem.with_p(a)
-    x_cli = _floats(args.x0, "--x0")
-    if x_cli is not None:
-        starts = [jnp.asarray(x_cli)]
-    elif kind == "gru":
-        from ..equilibria import find_equilibria
-
-        eq = find_equilibria(problem)
-        starts = [jnp.asarray(x) for x in np.asarray(eq.x)[: int(eq.count)]]
-    elif x0 is not None:
-        starts = [x0]
-    else:
-        raise SystemExit("error: give a start state with --x0 (the system file has no X0)")
+    starts = _start_states(args, problem, kind, x0)
     t0 = time.perf_counter()
     eq_branches = []
     for x in starts:
