@@ -12,3 +12,30 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "standard")
+
+import gc
+
+import pytest
+
+# Every compiled XLA CPU program holds ~25 memory mappings until it is freed. The suite
+# compiles thousands of programs in one process; past the kernel's vm.max_map_count
+# (65530 by default) LLVM's next allocation fails and the process dies with a
+# segmentation fault inside `backend_compile_and_load`. Dropping JAX's caches frees
+# the executables and their mappings; do it whenever the process holds many of them.
+_MAPS_LIMIT = 20000
+
+
+def _map_count():
+    try:
+        with open("/proc/self/maps", "rb") as fh:
+            return sum(1 for _ in fh)
+    except OSError:  # not Linux: no such limit to watch
+        return 0
+
+
+@pytest.fixture(autouse=True)
+def _bounded_compiled_programs():
+    yield
+    if _map_count() > _MAPS_LIMIT:
+        jax.clear_caches()
+        gc.collect()
