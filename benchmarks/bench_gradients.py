@@ -25,9 +25,11 @@ against central
 finite differences (step 1e-4) on a few random weights. Target: gradient / locate ≤ 2.
 
     python benchmarks/bench_gradients.py [--quick] [--sizes 2,16,64,256] [--repeats 5]
-        [--max-special-points 16,2] [--float32] [--out DIR]
+        [--max-special-points 16,2] [--dtypes float64,float32] [--out DIR]
 
-`--quick`: d = 2 and 16 only. Writes `gradients.json` and `gradients.md` under `--out`
+float32 rows cast the weights to float32 (x64 stays on) and report the gradient's error
+against the float64 gradient of the same network. `--quick`: d = 2, K = 16, float64,
+2 repeats. Writes `gradients.json` and `gradients.md` under `--out`
 (default `benchmarks/results/`).
 """
 
@@ -62,7 +64,10 @@ def build_gru(d, seed=0):
     return gru_bif.GRU(Uh, Uz=Uz, Ur=Ur)
 
 
-def run_size(d, repeats, fd_entries, max_special_points, seed=0):
+def run_size(d, repeats, fd_entries, max_special_points, seed=0, dtype="float64",
+             reference=None):
+    """One row. `dtype="float32"` casts the weights (x64 stays on, so the float64
+    gradient `reference` of the same network can be compared)."""
     import equinox as eqx
     import jax
     import jax.numpy as jnp
@@ -71,12 +76,14 @@ def run_size(d, repeats, fd_entries, max_special_points, seed=0):
     import gru_bif
 
     gru = build_gru(d, seed)
-    x0 = jnp.zeros(d)
+    gru = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, gru)
+    x0 = jnp.zeros(d, dtype)
+    p0 = jnp.zeros((), dtype)
 
     def diagram(gru):
         pr = gru_bif.Problem.from_gru(gru, "bh[0]")
         return gru_bif.continuation(
-            pr, x0, 0.0, p_min=0.0, p_max=1.0, ds=0.05, max_steps=100,
+            pr, x0, p0, p_min=0.0, p_max=1.0, ds=0.05, max_steps=100,
             stability=False, max_special_points=max_special_points, throw=False,
         )
 
@@ -112,7 +119,8 @@ def run_size(d, repeats, fd_entries, max_special_points, seed=0):
     errs = []
     eps = 1e-4  # the located point is exact to ~1e-13: 1e-6 would leave ~1e-7 noise
     names = ("Uh", "Uz", "Ur", "bh")
-    for i in range(fd_entries):
+    # (float32: central differences are noise-dominated; compare with float64 instead)
+    for i in range(fd_entries if dtype == "float64" else 0):
         name = names[i % len(names)]
         W = getattr(gru, name)
         idx = tuple(int(rng.integers(0, n)) for n in W.shape)
@@ -123,10 +131,19 @@ def run_size(d, repeats, fd_entries, max_special_points, seed=0):
         fd = (float(value(plus)) - float(value(minus))) / (2 * eps)
         gv = float(getattr(g, name)[idx])
         errs.append(abs(gv - fd) / max(abs(fd), 1e-3))
+    vs_ref = None
+    if reference is not None:
+        flat = lambda t: np.concatenate(  # noqa: E731
+            [np.ravel(np.asarray(x, np.float64)) for x in jax.tree.leaves(eqx.filter(t, eqx.is_inexact_array))]
+        )
+        g_ref = flat(reference)
+        vs_ref = float(np.max(np.abs(flat(g) - g_ref)) / np.max(np.abs(g_ref)))
     med_l, med_g = statistics.median(warm_locate), statistics.median(warm_grad)
     best_l, best_g = min(warm_locate), min(warm_grad)
-    return {
+    return g, {
         "d": d,
+        "dtype": dtype,
+        "grad_error_vs_float64": vs_ref,
         "max_special_points": max_special_points,
         "weights": n_weights,
         "hopf_p": [float(v) for v in hopf_ps],
@@ -148,36 +165,47 @@ def run_size(d, repeats, fd_entries, max_special_points, seed=0):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="2,16,64,256")
-    ap.add_argument("--quick", action="store_true", help="d = 2 and 16 only")
+    ap.add_argument("--quick", action="store_true",
+                    help="d = 2, K = 16, float64 only, 2 repeats (CI smoke run)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--fd-entries", type=int, default=4)
     ap.add_argument(
         "--max-special-points", default="16,2",
         help="capacities of branch.special to compare (16 is continuation's default)",
     )
-    ap.add_argument("--float32", action="store_true")
+    ap.add_argument("--dtypes", default="float64,float32",
+                    help="float32 rows cast the weights and compare the gradient with "
+                         "the float64 one of the same network")
     ap.add_argument("--out", default=str(pathlib.Path(__file__).parent / "results"))
     a = ap.parse_args()
-    sizes = [2, 16] if a.quick else [int(s) for s in a.sizes.split(",")]
+    sizes = [2] if a.quick else [int(s) for s in a.sizes.split(",")]
+    capacities = [16] if a.quick else [int(k) for k in a.max_special_points.split(",")]
+    dtypes = ["float64"] if a.quick else a.dtypes.split(",")
+    repeats = 2 if a.quick else a.repeats
 
     import jax
 
-    if not a.float32:
-        jax.config.update("jax_enable_x64", True)
-    capacities = [int(k) for k in a.max_special_points.split(",")]
+    jax.config.update("jax_enable_x64", True)  # float32 rows cast their own weights
     rows = []
     for d in sizes:
         for K in capacities:
-            r = run_size(d, a.repeats, a.fd_entries, K)
-            rows.append(r)
-            print(
-                f"d={d:4d} K={K:2d} weights={r['weights']:7d}  "
-                f"locate {1e3 * r['locate_warm_min_s']:9.2f} ms  "
-                f"gradient {1e3 * r['grad_warm_min_s']:9.2f} ms  ratio {r['ratio']:.2f}  "
-                f"(compile {r['locate_compile_s']:.1f} s / {r['grad_compile_s']:.1f} s; "
-                f"FD rel. error {r['fd_max_rel_error']:.1e})",
-                flush=True,
-            )
+            ref = None
+            for dtype in dtypes:
+                g, r = run_size(d, repeats, a.fd_entries, K, dtype=dtype,
+                                reference=ref if dtype != "float64" else None)
+                if dtype == "float64":
+                    ref = g
+                rows.append(r)
+                err = (f"FD rel. error {r['fd_max_rel_error']:.1e}" if dtype == "float64"
+                       else f"vs float64 {r['grad_error_vs_float64']:.1e}")
+                print(
+                    f"d={d:4d} K={K:2d} {dtype} weights={r['weights']:7d}  "
+                    f"locate {1e3 * r['locate_warm_min_s']:9.2f} ms  "
+                    f"gradient {1e3 * r['grad_warm_min_s']:9.2f} ms  ratio {r['ratio']:.2f}  "
+                    f"(compile {r['locate_compile_s']:.1f} s / {r['grad_compile_s']:.1f} s; "
+                    f"{err})",
+                    flush=True,
+                )
     res = {
         "benchmark": "gradients_hopf_gru",
         "machine": platform.processor() or platform.machine(),
@@ -185,43 +213,46 @@ def main():
         "backend": jax.default_backend(),
         "device": str(jax.devices()[0]),
         "jax": jax.__version__,
-        "dtype": "float32" if a.float32 else "float64",
+        "dtypes": dtypes,
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        "repeats": a.repeats,
+        "repeats": repeats,
         "target_ratio": 2.0,
         "rows": rows,
     }
     out = pathlib.Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = "gradients_quick" if a.quick else "gradients"
-    (out / f"{stem}.json").write_text(json.dumps(res, indent=1))
+    (out / "gradients.json").write_text(json.dumps(res, indent=1))
     md = [
-        f"# Gradient of a located Hopf point w.r.t. all GRU weights ({res['dtype']}, "
-        f"{res['backend']}, {res['cores']} cores, jax {res['jax']}, {res['date']})",
+        f"# Gradient of a located Hopf point w.r.t. all GRU weights "
+        f"({res['backend']}, {res['cores']} cores, jax {res['jax']}, {res['date']})",
         "",
-        f"Best of {a.repeats} warm calls (medians in the JSON; the best is the least "
+        f"Best of {repeats} warm calls (medians in the JSON; the best is the least "
         "disturbed by other load); compilation apart. *locate*: the continuation call "
         "that finds and locates the Hopf point; *gradient*: the same call plus the "
         "implicit adjoint, w.r.t. every weight. *K*: `max_special_points` (the capacity "
-        "of `branch.special`; 16 is the default). Target ratio ≤ 2.",
+        "of `branch.special`; 16 is the default). Target ratio ≤ 2. *error*: float64 "
+        "rows, the largest relative error against central differences (step 1e-4) on "
+        f"{a.fd_entries} weights; float32 rows, max |g32 − g64| / max |g64| over all "
+        "weights of the same network.",
         "",
-        "| d | K | weights | Hopf b_h[0] | points | locate (ms) | gradient (ms) | ratio | "
-        "compile locate / gradient (s) | FD rel. error |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| d | dtype | K | weights | Hopf b_h[0] | points | locate (ms) | gradient (ms) | "
+        "ratio | compile locate / gradient (s) | error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         hp = ", ".join(f"{v:.6f}" for v in r["hopf_p"])
+        err = r["fd_max_rel_error"] if r["dtype"] == "float64" else r["grad_error_vs_float64"]
         md.append(
-            f"| {r['d']} | {r['max_special_points']} | {r['weights']} | {hp} | "
-            f"{r['points']} | {1e3 * r['locate_warm_min_s']:.2f} | "
+            f"| {r['d']} | {r['dtype']} | {r['max_special_points']} | {r['weights']} | "
+            f"{hp} | {r['points']} | {1e3 * r['locate_warm_min_s']:.2f} | "
             f"{1e3 * r['grad_warm_min_s']:.2f} | {r['ratio']:.2f} | "
             f"{r['locate_compile_s']:.1f} / {r['grad_compile_s']:.1f} | "
-            f"{r['fd_max_rel_error']:.1e} |"
+            f"{err:.1e} |"
         )
     md.append("")
     md.append(f"Load average at the end: {res['load_average_at_end']}.")
-    (out / f"{stem}.md").write_text("\n".join(md) + "\n")
+    (out / "gradients.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
 
 

@@ -249,8 +249,9 @@ class Problem(eqx.Module):
         and inputs as `"u[i]"`; gradients flow to every weight."""
         from .models.gru import gru_vector_field
 
+        dtype = jnp.result_type(gru.Uh)
         if u is None:
-            u = jnp.zeros((gru.input_size,))
+            u = jnp.zeros((gru.input_size,), dtype)  # the weights' precision
         u = jnp.asarray(u)
         if u.shape != (gru.input_size,):
             raise ValueError(

@@ -136,14 +136,24 @@ def _gru_hopf(gru, field):
     return _special(b, SpecialKind.HOPF, field, sign=1.0)
 
 
-@pytest.mark.parametrize("field", ["p", "omega", "l1"])
-def test_gru_hopf_gradients_match_finite_differences(field):
+def _gru_hopf_all(gru):
+    """(p, ω, l1) of the Hopf point at b_h[0] > 0: one program for the three."""
+    pr = gru_bif.Problem.from_gru(gru, "bh[0]")
+    b = gru_bif.continuation(pr, jnp.zeros(2), -1.0, p_min=-1, p_max=1, ds=0.05)
+    return jnp.stack([_special(b, SpecialKind.HOPF, f, sign=1.0) for f in ("p", "omega", "l1")])
+
+
+def test_gru_hopf_gradients_match_finite_differences():
+    """Reverse-mode derivatives of the Hopf point's p, ω and l1 with respect to every
+    weight of a random 2-D GRU, against central differences of located points."""
     key = jax.random.PRNGKey(3)
     k1, k2 = jax.random.split(key)
     Uh = 3 * _rot(np.pi / 4) + 0.1 * np.asarray(jax.random.normal(k1, (2, 2)))
     Ur = 0.3 * np.asarray(jax.random.normal(k2, (2, 2)))
     gru = gru_bif.GRU(Uh, Ur=Ur, Uz=0.2 * np.eye(2))
-    g = jax.grad(_gru_hopf)(gru, field)
+    value = jax.jit(_gru_hopf_all)
+    assert np.all(np.isfinite(value(gru))) and float(value(gru)[1]) > 0
+    jac = jax.jit(jax.jacrev(_gru_hopf_all))(gru)
     eps = 1e-5
     checked = 0
     for name in ("Uh", "Ur", "Uz", "br"):
@@ -151,23 +161,49 @@ def test_gru_hopf_gradients_match_finite_differences(field):
         for idx in np.ndindex(W.shape):
             plus = eqx.tree_at(lambda m: getattr(m, name), gru, W.at[idx].add(eps))
             minus = eqx.tree_at(lambda m: getattr(m, name), gru, W.at[idx].add(-eps))
-            fd = (_gru_hopf(plus, field) - _gru_hopf(minus, field)) / (2 * eps)
-            gv = getattr(g, name)[idx]
-            assert abs(gv - fd) <= 1e-6 * max(1.0, abs(fd)), (name, idx, float(gv), float(fd))
+            fd = np.asarray(value(plus) - value(minus)) / (2 * eps)
+            gv = np.asarray(getattr(jac, name))[(slice(None),) + idx]
+            for field, a, b in zip(("p", "omega", "l1"), gv, fd):
+                assert abs(a - b) <= 1e-6 * max(1.0, abs(b)), (field, name, idx, a, b)
             checked += 1
     assert checked == 14
 
 
+def hopf_shifted(t, x, a):
+    """x' = (p − c)x − wy + s x r², y' = wx + (p − c)y + s y r²: Hopf at p = c with
+    ω = w and l1 proportional to s."""
+    r2 = x[0] ** 2 + x[1] ** 2
+    mu = a["p"] - a["c"]
+    return jnp.array([mu * x[0] - a["w"] * x[1] + a["s"] * x[0] * r2,
+                      a["w"] * x[0] + mu * x[1] + a["s"] * x[1] * r2])
+
+
 def test_vmapped_gradients_equal_per_system():
-    thetas = jnp.array([np.pi / 4, np.pi / 3.5, np.pi / 4.5])
+    """`vmap(grad(...))` over systems equals the per-system gradients, and both equal
+    the closed forms: for L = p + ω + l1 at the Hopf point, dL/dc = 1 and
+    dL/ds = l1/s (p = c, ω = w, l1 ∝ s)."""
 
-    def loss(theta):
-        R = jnp.array([[jnp.cos(theta), -jnp.sin(theta)], [jnp.sin(theta), jnp.cos(theta)]])
-        return _gru_hopf(gru_bif.GRU(3 * R), "p")
+    def loss(c, w, s):
+        pr = gru_bif.Problem(hopf_shifted, {"p": -1.0, "c": c, "w": w, "s": s}, "p")
+        b = gru_bif.continuation(pr, jnp.zeros(2), -1.0, p_min=-1, p_max=1, ds=0.05)
+        v = jnp.stack([_special(b, SpecialKind.HOPF, f) for f in ("p", "omega", "l1")])
+        return jnp.sum(v), v
 
-    gv = jax.vmap(jax.grad(loss))(thetas)
-    for i, th in enumerate(thetas):
-        np.testing.assert_allclose(gv[i], jax.grad(loss)(th), rtol=1e-10)
+    cs = jnp.array([-0.3, 0.1, 0.4])
+    ws = jnp.array([0.5, 1.0, 2.0])
+    ss = jnp.array([-1.0, -0.5, 0.7])
+    grad = jax.grad(loss, argnums=(0, 1, 2), has_aux=True)
+    g, vals = jax.vmap(grad)(cs, ws, ss)
+    np.testing.assert_allclose(vals[:, 0], cs, atol=1e-10)
+    np.testing.assert_allclose(vals[:, 1], ws, atol=1e-10)
+    single = jax.jit(grad)
+    for i in range(3):
+        g_i, vals_i = single(cs[i], ws[i], ss[i])
+        np.testing.assert_allclose(vals[i], vals_i, rtol=1e-12, atol=1e-14)
+        for k in range(3):
+            np.testing.assert_allclose(g[k][i], g_i[k], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(g_i[0], 1.0, atol=1e-9)  # dL/dc
+        np.testing.assert_allclose(g_i[2], vals_i[2] / ss[i], rtol=1e-8)  # dL/ds
 
 
 # ----------------------------------------------------------------------- algorithms

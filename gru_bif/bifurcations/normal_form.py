@@ -16,6 +16,9 @@ def multilinear(F, x, order: int):
     """The real symmetric multilinear form of `order` (2: B, 3: C) of `F` at `x`."""
 
     def form(*vs):
+        # tangents in the state's dtype (a float32 problem under jax_enable_x64 meets
+        # float64 intermediates, e.g. a frequency computed in float64)
+        vs = [v.astype(x.dtype) for v in vs]
         g = F
         for v in vs[:-1]:
             g = (lambda g_, v_: lambda y: jax.jvp(g_, (y,), (v_,))[1])(g, v)
