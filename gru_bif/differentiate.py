@@ -221,9 +221,10 @@ def branch_point(cp, u, psi, active=True):
         cc = eqx.combine(th, static)
         x, p, mu, s = y[:n], y[n], y[n + 1], y[n + 2 :]
         uu = jnp.concatenate([x, p[None]])
-        F = cc.residual(uu)
-        _, vjp = jax.vjp(cc.residual, uu)
-        (JTs,) = vjp(s)  # [F_xᵀ ψ; F_pᵀ ψ]
+        F, vjp = jax.vjp(cc.residual, uu)
+        # (the residual may compute in a wider dtype than the state: float64 args
+        # with a float32 branch)
+        (JTs,) = vjp(s.astype(F.dtype))  # [F_xᵀ ψ; F_pᵀ ψ]
         return jnp.concatenate(
             [F + mu * s, JTs[:n], JTs[n:], (jnp.dot(s, s) - 1)[None]]
         ).astype(y.dtype)

@@ -750,6 +750,52 @@ def test_float32_args_and_state_warns():
     assert abs(sp["a"][0] + 1) < 1e-3
 
 
+def _gru_hopf_value(gru, dt):
+    pr = gru_bif.Problem.from_gru(gru, "bh[0]")
+    b = continuation(pr, jnp.zeros(2, dt), jnp.zeros((), dt), p_min=0.0, p_max=1.0,
+                     ds=0.05, stability=False)
+    sel = b.special.kind == SpecialKind.HOPF
+    return jnp.sum(jnp.where(sel, b.special.p + b.special.data["l1"], 0.0))
+
+
+_R45 = np.array([[1.0, -1.0], [1.0, 1.0]]) / np.sqrt(2)
+
+
+def test_float32_gru_hopf_under_x64():
+    """A float32 GRU with float64 enabled: the branch and the Hopf data (p, l1) stay
+    float32 (the input `u` takes the weights' dtype, normal-form tangents the state's)
+    and agree with float64 to float32 accuracy."""
+    v = {}
+    for dt in (jnp.float64, jnp.float32):
+        gru = gru_bif.GRU(3 * _R45 + 0.1, Uz=0.2 * _R45, dtype=dt)
+        v[dt] = jax.jit(_gru_hopf_value, static_argnums=1)(gru, dt)
+        assert v[dt].dtype == dt
+    assert np.isfinite(float(v[jnp.float64]))
+    assert abs(float(v[jnp.float32]) - float(v[jnp.float64])) < 1e-5
+
+
+@pytest.mark.slow  # three gradient compilations (~1 min on 2 cores)
+def test_float32_gru_gradient_under_x64():
+    """Implicit gradients of a float32 GRU's Hopf data (float64 enabled) are float32
+    and agree with the float64 ones; a float32 branch of a float64 network (mixed
+    precision) differentiates too."""
+    import equinox as eqx
+
+    out = {}
+    for dt in (jnp.float64, jnp.float32):
+        gru = gru_bif.GRU(3 * _R45 + 0.1, Uz=0.2 * _R45, dtype=dt)
+        v, g = eqx.filter_value_and_grad(_gru_hopf_value)(gru, dt)
+        assert v.dtype == dt and g.Uh.dtype == dt
+        out[dt] = (float(v), np.asarray(g.Uh, np.float64))
+    v64, g64 = out[jnp.float64]
+    v32, g32 = out[jnp.float32]
+    assert np.isfinite(v64) and abs(v32 - v64) < 1e-5 * max(1.0, abs(v64))
+    assert np.max(np.abs(g32 - g64)) < 1e-4 * np.max(np.abs(g64))
+    gru = gru_bif.GRU(3 * _R45 + 0.1, Uz=0.2 * _R45)
+    v, g = eqx.filter_value_and_grad(_gru_hopf_value)(gru, jnp.float32)
+    assert abs(float(v) - v64) < 1e-5 and np.all(np.isfinite(g.Uh))
+
+
 _FLOAT32_SCRIPT = textwrap.dedent(
     """
     import math, warnings, json
