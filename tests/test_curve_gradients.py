@@ -1,5 +1,5 @@
 """Implicit derivatives of fold/Hopf curve points and of codim-2 points (cusp, BT,
-Bautin) w.r.t. the problem's arguments, against closed forms on normal forms with
+Bautin, zero-Hopf, double Hopf) w.r.t. the problem's arguments, against closed forms on normal forms with
 extra coefficients; forward against reverse mode.
 
 Default tests linearise at the analytic points (what the engine hands to
@@ -248,3 +248,89 @@ def test_end_to_end_cusp_and_bautin():
     for jac in (fwd, rev):
         np.testing.assert_allclose(jac["m"], [0, 0, -1, 0], atol=TOL)
         np.testing.assert_allclose(jac["e"], [0, 0, 0, 1], atol=TOL)
+
+
+# --------------------------------------------------------------- zero-Hopf, double Hopf
+def zero_hopf_c(t, z, a):
+    """An oscillator on top of a fold: `z' = b2 − z²`, and in the plane `(x, y)` the
+    rate `μ = b1 − c + z`, frequency `w`. Fold curve `b2 = 0` (z = 0, eigenvalues 0 and
+    `b1 − c ± iw`), zero-Hopf at `b1 = c`, `b2 = 0`."""
+    x, y, zz = z[0], z[1], z[2]
+    mu = a["b1"] - a["c"] + zz
+    r2 = x**2 + y**2
+    return jnp.stack([mu * x - a["w"] * y - x * r2, a["w"] * x + mu * y - y * r2,
+                      a["b2"] - zz**2])
+
+
+def double_hopf_k(t, z, a):
+    """Two oscillators at the origin: rates `μ1 = b1 − a`, `μ2 = b2 − b + k b1`,
+    frequencies 1 and `w2`. Hopf curves `b1 = a` and `b2 = b − k b1`; double Hopf at
+    `b1 = a`, `b2 = b − k a` (ω = 1 and w2)."""
+    x1, y1, x2, y2 = z[0], z[1], z[2], z[3]
+    m1 = a["b1"] - a["a"]
+    m2 = a["b2"] - a["b"] + a["k"] * a["b1"]
+    r1, r2 = x1**2 + y1**2, x2**2 + y2**2
+    return jnp.stack([m1 * x1 - y1 - x1 * r1, x1 + m1 * y1 - y1 * r1,
+                      m2 * x2 - a["w2"] * y2 - x2 * r2, a["w2"] * x2 + m2 * y2 - y2 * r2])
+
+
+ZH = {"b1": 0.0, "b2": 0.0, "c": 0.2, "w": 1.3}
+DH = {"b1": 0.0, "b2": 0.0, "a": 0.1, "b": 0.3, "k": 0.5, "w2": 1.7}
+
+
+@pytest.mark.parametrize("curve", [pytest.param("fold", marks=pytest.mark.slow), "hopf"])
+def test_zero_hopf_point_closed_form(curve):
+    """(x, b1, b2) of the zero-Hopf point: d b1/dc = 1, everything else constant."""
+    u = jnp.array([0.0, 0.0, 0.0, ZH["c"], 0.0])
+
+    def f(args):
+        return codim2_point(_cp(curve, zero_hopf_c, args, 3), u, "zero_hopf")
+
+    jf, jr = _both_modes(f, ZH)
+    for jac in (jf, jr):
+        _check(jac, {"c": np.array([0, 0, 0, 1.0, 0]), "w": np.zeros(5),
+                     "b1": np.zeros(5), "b2": np.zeros(5)})
+
+
+def test_double_hopf_point_closed_form():
+    """(b1, b2) of the double-Hopf point `(a, b − k a)`: derivatives w.r.t. a, b, k."""
+    a, b, k = DH["a"], DH["b"], DH["k"]
+    u = jnp.array([0.0, 0.0, 0.0, 0.0, a, b - k * a])
+
+    def f(args):
+        return codim2_point(_cp("hopf", double_hopf_k, args, 4), u, "double_hopf")[4:]
+
+    jf, jr = _both_modes(f, DH)
+    for jac in (jf, jr):
+        _check(jac, {"a": np.array([1.0, -k]), "b": np.array([0.0, 1.0]),
+                     "k": np.array([0.0, -a]), "w2": np.zeros(2)})
+
+
+@pytest.mark.slow  # two curve compilations and a gradient (~1.5 min on 2 quiet cores)
+def test_zero_hopf_and_double_hopf_detected_on_curves():
+    """End to end: the fold curve of `zero_hopf_c` meets its zero-Hopf point, the Hopf
+    curve `b1 = a` of `double_hopf_k` its double-Hopf point, each located with its
+    frequencies; and the double-Hopf point's b2 differentiates as `b − k a`."""
+    # the fold curve is b2 = 0: continue it in b1 (the engine parameter), b2 solved for
+    pr = gru_bif.Problem(zero_hopf_c, dict(ZH, b1=-0.5), "b2")
+    fc = fold_curve(pr, jnp.zeros(3), "b1", p1=0.0, p2=-0.5, p_min=-1.0, p_max=1.0,
+                    ds=0.05, max_steps=100)
+    zh = [s for s in fc.special.to_list() if s["kind"] == "zero_hopf"]
+    assert len(zh) == 1, fc.special.to_list()
+    assert abs(zh[0]["p"] - ZH["c"]) < 1e-8 and abs(zh[0]["p1"]) < 1e-8
+    assert abs(zh[0]["omega"] - ZH["w"]) < 1e-8
+
+    def dh_b2(args):
+        pr = gru_bif.Problem(double_hopf_k, args, "b1")
+        hc = hopf_curve(pr, jnp.zeros(4), "b2", p1=args["a"], p2=-0.5, p_min=-1.0,
+                        p_max=1.0, ds=0.05, max_steps=100)
+        sel = hc.special.kind == gru_bif.SpecialKind.DOUBLE_HOPF
+        return (jnp.sum(jnp.where(sel, hc.special.p, 0.0)), jnp.sum(sel),
+                jnp.sum(jnp.where(sel, hc.special.data["omega2"], 0.0)))
+
+    (v, (n, w2)), g = jax.value_and_grad(lambda a: (lambda r: (r[0], r[1:]))(dh_b2(a)),
+                                         has_aux=True)(dict(DH, b1=DH["a"]))
+    assert int(n) == 1
+    assert abs(float(v) - (DH["b"] - DH["k"] * DH["a"])) < 1e-8
+    assert abs(float(w2) - DH["w2"]) < 1e-8 or abs(float(w2) - 1.0) < 1e-8
+    np.testing.assert_allclose([g["b"], g["k"]], [1.0, -DH["a"]], atol=1e-8)

@@ -24,8 +24,12 @@ Defining systems (unknowns → equations), `J = F_x`, `Bm = 2J ⊙ I` (bialterna
   `g_hopf = 0` (borders of `Bm` from its smallest singular pair, which at a zero-Hopf
   point belongs to the pair `±iω`).
 
-Double-Hopf points (a two-dimensional kernel of `Bm`) are returned as constants. The
-normal-form coefficients in `special.data` (`a`, `b`, `c`, `l1`, `l2`, `omega`) are
+- double Hopf (d ≥ 4): `(x, p1, p2, ω1, q1, ω2, q2)` → `F = 0`, `J q_k = iω_k q_k`,
+  `c_k·Re q_k = 1`, `c_k·Im q_k = 0` (k = 1, 2; `c_k` frozen): the two imaginary pairs
+  with their eigenvectors, a regular system at a generic double-Hopf point (distinct
+  `ω1 ≠ ω2`); only `(x, p1, p2)` is returned.
+
+The normal-form coefficients in `special.data` (`a`, `b`, `c`, `l1`, `l2`, `omega`) are
 constants too; `data["p1"]` carries the derivative of the point's `p1`.
 
 At a degenerate codim-2 point (e.g. a cusp whose cubic coefficient vanishes, or where
@@ -169,9 +173,53 @@ def _bautin_G(static, d):
     return G
 
 
+def _eig_G(Fx, x, J, yk, ck, d):
+    """`J q = iω q` and the normalisation of `q`, in real form, for `yk = (ω, Re q, Im q)`."""
+    w, qr, qi = yk[0], yk[1 : d + 1], yk[d + 1 :]
+    return jnp.concatenate([J @ qr + w * qi, J @ qi - w * qr,
+                            (jnp.dot(ck, qr) - 1)[None], jnp.dot(ck, qi)[None]])
+
+
+def _dh_G(static, d):
+    def G(y, th, aux):
+        c1, c2 = aux
+        x, p1, p2 = y[:d], y[d], y[d + 1]
+        Fx = lambda xx: _F(static, th, xx, p1, p2)  # noqa: E731
+        J = jax.jacfwd(Fx)(x)
+        m = 2 * d + 1
+        y1, y2 = y[d + 2 : d + 2 + m], y[d + 2 + m :]
+        return jnp.concatenate(
+            [Fx(x), _eig_G(Fx, x, J, y1, c1, d), _eig_G(Fx, x, J, y2, c2, d)]
+        ).astype(y.dtype)
+
+    return G
+
+
+def _two_pairs(J):
+    """Frequencies, eigenvectors (normalised: `c·Re q = 1`, `c·Im q = 0` with `c` the
+    real part before normalisation) and `c` of the two eigenvalues with `Im λ > 0`
+    nearest the imaginary axis; finite stand-ins where there are fewer."""
+    d = J.shape[0]
+    ev, vecs = jnp.linalg.eig(J)
+    scale = jnp.maximum(1.0, jnp.max(jnp.abs(ev)))
+    score = jnp.where(ev.imag > 1e-8 * scale, jnp.abs(ev.real), jnp.inf)
+    order = jnp.argsort(score)
+    out = []
+    for k in range(2):
+        i = order[k]
+        ok = jnp.isfinite(score[i])
+        omega = jnp.where(ok, ev[i].imag, 1.0 + k)
+        q = jnp.where(ok, vecs[:, i], jnp.ones((d,), vecs.dtype))
+        c = q.real
+        c = jnp.where(jnp.dot(c, c) > 1e-12, c, jnp.ones((d,), c.dtype))
+        q = q / (jnp.dot(c, q.real) + 1j * jnp.dot(c, q.imag))
+        out.append((omega, q, c))
+    return out
+
+
 def codim2_point(cp, u, kind: str, active=True):
-    """`u = (x, p1, p2)` of a located codim-2 point of kind `"cusp"`, `"bt"`, `"bautin"`
-    or `"zero_hopf"` of the curve problem `cp`, with implicit derivatives w.r.t. `cp`'s
+    """`u = (x, p1, p2)` of a located codim-2 point of kind `"cusp"`, `"bt"`, `"bautin"`,
+    `"zero_hopf"` or `"double_hopf"` of the curve problem `cp`, with implicit derivatives w.r.t. `cp`'s
     arguments (see the module docstring for the defining systems). `active`: whether the
     slot holds a point of this kind (elsewhere the derivative is exactly zero)."""
     dyn, static = _split(cp)
@@ -193,9 +241,18 @@ def codim2_point(cp, u, kind: str, active=True):
         G, aux = _zh_G(static, d), (bf, cf, bh, ch)
     elif kind == "bautin":
         G, aux = _bautin_G(static, d), (bh, ch)
+    elif kind == "double_hopf":
+        (w1, q1, c1), (w2, q2, c2) = _two_pairs(J)
+        dt = us.dtype
+        ext = [us]
+        for w, q in ((w1, q1), (w2, q2)):
+            ext += [w[None].astype(dt), q.real.astype(dt), q.imag.astype(dt)]
+        y = implicit_root(_dh_G(static, d), jnp.concatenate(ext), dyn,
+                          (c1.astype(dt), c2.astype(dt)), ok)
+        return jnp.where(ok, y[: d + 2], u)
     else:
         raise ValueError(
-            f"kind={kind!r}; use 'cusp', 'bt', 'bautin' or 'zero_hopf'."
+            f"kind={kind!r}; use 'cusp', 'bt', 'bautin', 'zero_hopf' or 'double_hopf'."
         )
     y = implicit_root(G, us, dyn, aux, ok)
     return jnp.where(ok, y, u)

@@ -381,6 +381,8 @@ class HopfCurveProblem(_AbstractCurveProblem):
         pairs = [(SpecialKind.BT, "bt"), (SpecialKind.BAUTIN, "bautin")]
         if d >= 3:
             pairs.append((SpecialKind.ZERO_HOPF, "zero_hopf"))
+        if d >= 4:
+            pairs.append((SpecialKind.DOUBLE_HOPF, "double_hopf"))
         u_att = self._attach_codim2(u, kind, pairs)
         data["p1"] = u_att[d]
         return valid, u_att, data
