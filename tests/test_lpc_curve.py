@@ -113,3 +113,44 @@ def test_lpc_from_bautin_starts_on_the_analytic_curve():
     # the wrong side is refused
     with pytest.raises(ValueError, match="other side"):
         lpc_from_bautin(pr, hopf, None, "b2", p_min=0.1, p_max=0.3, dp2=-0.1)
+
+
+def bautin_me(t, z, a):
+    """`r' = r (b1 + m + (b2 − e) r² − r⁴)`: folds of cycles on
+    `b1 + m = −(b2 − e)²/4`, radius² `(b2 − e)/2`, period 2π."""
+    x1, x2 = z[0], z[1]
+    rho = x1**2 + x2**2
+    g = a["b1"] + a["m"] + (a["b2"] - a["e"]) * rho - rho**2
+    return jnp.stack([g * x1 - x2, x1 + g * x2])
+
+
+def test_lpc_curve_points_derivatives_closed_form(lpc_setup):
+    """Implicit derivatives of LPC-curve points at fixed b2: d b1/dm = −1,
+    d b1/de = (b2 − e)/2, dT = 0, d(radius²)/de = −1/2 at the mesh points."""
+    import equinox as eqx
+    import jax
+
+    pr, cp, _, lpc = lpc_setup
+    n = int(lpc.num_points)
+    X = jnp.concatenate([lpc.x[:n], lpc.p[:n, None]], axis=1)
+    rows = jnp.asarray([0, n // 2, n - 1])
+    ones = jnp.ones((cp.size - 1,))
+
+    def points(me):
+        args = {"b1": -0.1, "b2": 0.5, "m": me[0], "e": me[1]}
+        cpm = eqx.tree_at(lambda c: c.problem, cp, gru_bif.Problem(bautin_me, args, "b1"))
+        lp = LPCCurveProblem(cpm, gru_bif.Param.from_name(args, "b2"), ones, ones)
+        return lp.attach_points(X[rows])
+
+    J = np.asarray(jax.jacfwd(points)(jnp.zeros(2)))  # (rows, n_u, 2)
+    np.testing.assert_allclose(np.asarray(points(jnp.zeros(2))), np.asarray(X[rows]),
+                               atol=1e-14)
+    b2 = np.asarray(X[rows, -1])
+    i_p1, i_T = -2, -3
+    np.testing.assert_allclose(J[:, i_p1, 0], -1.0, atol=1e-8)
+    np.testing.assert_allclose(J[:, i_p1, 1], b2 / 2, atol=1e-7)
+    np.testing.assert_allclose(J[:, i_T, :], 0.0, atol=1e-7)
+    nodes = np.asarray(X[rows, : cp.num_nodes * 2]).reshape(len(rows), -1, 2)
+    dnodes = J[:, : cp.num_nodes * 2, 1].reshape(len(rows), -1, 2)
+    dr2 = 2 * np.sum(nodes * dnodes, axis=-1)[:, :: cp.ncol]
+    np.testing.assert_allclose(dr2, -0.5, atol=1e-6)

@@ -43,8 +43,13 @@ Hopf point there, continues cycles in `p1` from it through the fold of cycles, a
 
 **Not done here:** codim-2 points on the LPC curve (cusp of cycles, the Bautin end
 point itself: the curve is meant to be continued away from it; the cycles shrink to a
-point there and the collocation system degenerates), implicit gradients of curve points
-(returned under `stop_gradient`), mesh adaptation along the curve.
+point there and the collocation system degenerates), mesh adaptation along the curve.
+
+**Derivatives.** Curve points carry implicit derivatives w.r.t. the problem's arguments
+(`attach_points`): `(y, p1)` at fixed `p2` solve `R = 0`, `g = 0`, whose Jacobian in
+`(y, p1)` is regular at a regular fold of cycles, so `dy = −[R_y R_p1; g_y g_p1]⁻¹ [R_θ;
+g_θ] dθ` (`gru_bif.differentiate.equilibrium_points` on this residual; `g_θ = −wᵀ R_yθ v`
+comes with `g`'s first derivative).
 """
 
 import math
@@ -187,6 +192,13 @@ class LPCCurveProblem(AbstractContinuationProblem):
         cp = _sg(self.cycle_at(u[-1]))
         mu = multipliers_of(cp.deflated_monodromy(self.cycle_u(u)))
         return count_unstable_multipliers(jnp.atleast_1d(mu), u.dtype)
+
+    def attach_points(self, X):
+        """Curve points `(nodes, T, p1, p2)` with implicit derivatives w.r.t. the
+        problem's arguments at fixed `p2` (see the module docstring)."""
+        from ..differentiate import equilibrium_points
+
+        return equilibrium_points(self, X)
 
     def special_data(self, kind, u, Hu, t):
         from ..bifurcations.curves import _bp_genuine
