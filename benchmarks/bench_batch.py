@@ -20,7 +20,8 @@ mesh is `Mesh(devices, ("batch",))` and `gru_bif.batched` shards the batch axis 
     python benchmarks/bench_batch.py [--sizes 10,100,1000,10000] [--full] [--devices 1,2,4,8]
         [--repeats 3] [--xpp 20] [--shard-map] [--quick] [--out benchmarks/results]
 
-`--full` adds N = 100,000 (timed once). `--shard-map` adds, on more than one device,
+`--full` adds N = 100,000 (timed once). `--chunk 1000` (default; 0: off) adds rows with
+`gru_bif.batched(..., chunk_size=1000)` where each device holds more than 2,000 systems. `--shard-map` adds, on more than one device,
 `gru_bif.batched(..., mode="jit")` (one partitioned jitted call) next to the default
 per-device loops. Writes `batch.json` and `batch.md`.
 """
@@ -69,7 +70,7 @@ def random_grus(n, seed=0):
 
 
 # ----------------------------------------------------------------------------- children
-def child_jax(sizes, repeats, seed, shard_map=False):
+def child_jax(sizes, repeats, seed, shard_map=False, chunk=0):
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -103,8 +104,16 @@ def child_jax(sizes, repeats, seed, shard_map=False):
         modes = {"shard_map": gru_bif.batched(one, mesh=mesh, mode="shard_map")}
         if shard_map:
             modes["jit"] = gru_bif.batched(one, mesh=mesh, mode="jit")
+    if chunk:
+        # the same, each device's batch in consecutive chunks (cache-sized on a CPU)
+        first = next(iter(modes))
+        modes[f"{first}, chunks of {chunk}"] = gru_bif.batched(
+            one, mesh=None if len(devices) == 1 else mesh,
+            mode="auto" if len(devices) == 1 else "shard_map", chunk_size=chunk)
     rows = []
     for n, (mode, fn) in [(n, m) for n in sizes for m in modes.items()]:
+        if "chunks" in mode and n <= 2 * chunk * len(devices):
+            continue
         n_pad = -(-n // len(devices)) * len(devices)
         w = {k: jnp.asarray(v) for k, v in random_grus(n, seed).items()}
         t0 = time.perf_counter()
@@ -218,6 +227,9 @@ def main():
     ap.add_argument("--shard-map", action="store_true",
                     help="on more than one device, also time gru_bif.batched(mode='jit') "
                          "next to the default per-device loops (mode 'shard_map')")
+    ap.add_argument("--chunk", type=int, default=1000,
+                    help="also time gru_bif.batched(..., chunk_size=CHUNK) where N > 2·CHUNK "
+                         "per device (0: off)")
     ap.add_argument("--quick", action="store_true", help="CI smoke run: N = 8, 1 repeat, 1 and 2 devices")
     ap.add_argument("--out", default=str(C.RESULTS))
     ap.add_argument("--child", choices=["jax", "xpp"], help=argparse.SUPPRESS)
@@ -226,7 +238,8 @@ def main():
     if a.quick:
         sizes, a.repeats, a.xpp, a.devices = [8], 1, 4, "1,2"
     if a.child == "jax":
-        print(json.dumps({"rows": child_jax(sizes, a.repeats, a.seed, a.shard_map)}))
+        print(json.dumps({"rows": child_jax(sizes, a.repeats, a.seed, a.shard_map,
+                                            a.chunk)}))
         return
     if a.child == "xpp":
         print(json.dumps(child_xpp(a.xpp, a.seed)))
@@ -237,7 +250,8 @@ def main():
     meta.update(sizes=sizes, repeats=a.repeats, ds=DS, ds_max=DS_MAX, max_steps=MAX_STEPS,
                 quick=a.quick)
     base = [script, "--sizes", ",".join(map(str, sizes)), "--repeats", str(a.repeats),
-            "--xpp", str(a.xpp), "--seed", str(a.seed)] + (["--shard-map"] if a.shard_map else [])
+            "--xpp", str(a.xpp), "--seed", str(a.seed), "--chunk", str(a.chunk)] + (
+                ["--shard-map"] if a.shard_map else [])
     status = C.peer_status("xpplab")
     xpp = C.run_child(base + ["--child", "xpp"]) if status is None else {"status": status}
     print(f"[batch] xpplab: {xpp.get('status', 'ok')} "
@@ -265,7 +279,7 @@ def main():
                 check = compare(r, xpp)  # from the first row with enough GRUs
             for key in ("hopf_p", "fold_p", "started_list"):
                 r[key] = r[key][:5]  # keep the JSON small
-    one = {r["n"]: r for r in runs.get(1, {}).get("rows", [])}
+    one = {r["n"]: r for r in runs.get(1, {}).get("rows", []) if r["mode"] == "jit"}
     for nd, run in runs.items():
         for r in run["rows"]:
             r1 = one.get(r["n"])
