@@ -82,9 +82,17 @@ def machine(dtype: str = "float64") -> dict:
 
 
 def child_env(extra: dict | None = None) -> dict:
+    """The environment of a child process: the parent's, without its XLA_FLAGS (device
+    counts are set per child) but with BENCH_EXTRA_XLA_FLAGS (e.g. the quick mode's
+    lower optimisation level), plus `extra`."""
     env = {**os.environ, "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
     env.pop("XLA_FLAGS", None)
-    env.update(extra or {})
+    extra = dict(extra or {})
+    flags = " ".join(f for f in (os.environ.get("BENCH_EXTRA_XLA_FLAGS", ""),
+                                 extra.pop("XLA_FLAGS", "")) if f)
+    if flags:
+        env["XLA_FLAGS"] = flags
+    env.update(extra)
     return env
 
 
