@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-# The whole quick suite (`run_all.py --quick`, every script) is marked slow: it compiles
-# every benchmark's programs (minutes on 2 cores). CI runs the cheap checks below and
-# the GPU script's quick diagram section on the CPU.
+# CI runs the whole quick suite (`run_all.py --quick`, every script: about a minute on
+# two idle cores, mostly XLA compilation), the cheap checks below, and the GPU script's
+# quick diagram section on the CPU.
 
 BENCH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -54,7 +54,6 @@ def test_accuracy_against_known_points():
     assert peers.accuracy(None, truth) == (None, None, None)  # a tool without events
 
 
-@pytest.mark.slow  # measured 2-2.5 min on a loaded 2-core machine (mostly XLA compiles)
 def test_run_all_quick(tmp_path):
     out = tmp_path / "results"
     proc = subprocess.run(
