@@ -119,10 +119,15 @@ def curve_points(cp, X, kind: str):
     return jax.vmap(one)(X, rows_ok)
 
 
-def _fold_parts(static, th, y, d, bf, cf):
+def _at(static, th, y, d):
+    """`(F(·, p1, p2), x, F_x)` at the first `d + 2` unknowns `(x, p1, p2)` of `y`."""
     x, p1, p2 = y[:d], y[d], y[d + 1]
     Fx = lambda xx: _F(static, th, xx, p1, p2)  # noqa: E731
-    J = jax.jacfwd(Fx)(x)
+    return Fx, x, jax.jacfwd(Fx)(x)
+
+
+def _fold_parts(static, th, y, d, bf, cf):
+    Fx, x, J = _at(static, th, y, d)
     v, w, g = _bordered(J, bf, cf)
     return Fx, x, J, v, w, g
 
@@ -159,9 +164,7 @@ def _zh_G(static, d):
 def _bautin_G(static, d):
     def G(y, th, aux):
         bh, ch = aux
-        x, p1, p2 = y[:d], y[d], y[d + 1]
-        Fx = lambda xx: _F(static, th, xx, p1, p2)  # noqa: E731
-        J = jax.jacfwd(Fx)(x)
+        Fx, x, J = _at(static, th, y, d)
         vb, _, gh = _bordered(bialternate(J), bh, ch)
         A = bivector_matrix(vb, d)
         kappa = plane_kappa(J, A)
@@ -173,7 +176,7 @@ def _bautin_G(static, d):
     return G
 
 
-def _eig_G(Fx, x, J, yk, ck, d):
+def _eig_G(J, yk, ck, d):
     """`J q = iω q` and the normalisation of `q`, in real form, for `yk = (ω, Re q, Im q)`."""
     w, qr, qi = yk[0], yk[1 : d + 1], yk[d + 1 :]
     return jnp.concatenate([J @ qr + w * qi, J @ qi - w * qr,
@@ -183,13 +186,11 @@ def _eig_G(Fx, x, J, yk, ck, d):
 def _dh_G(static, d):
     def G(y, th, aux):
         c1, c2 = aux
-        x, p1, p2 = y[:d], y[d], y[d + 1]
-        Fx = lambda xx: _F(static, th, xx, p1, p2)  # noqa: E731
-        J = jax.jacfwd(Fx)(x)
+        Fx, x, J = _at(static, th, y, d)
         m = 2 * d + 1
         y1, y2 = y[d + 2 : d + 2 + m], y[d + 2 + m :]
         return jnp.concatenate(
-            [Fx(x), _eig_G(Fx, x, J, y1, c1, d), _eig_G(Fx, x, J, y2, c2, d)]
+            [Fx(x), _eig_G(J, y1, c1, d), _eig_G(J, y2, c2, d)]
         ).astype(y.dtype)
 
     return G
