@@ -170,8 +170,9 @@ def batched(
         _axes((None,), in_axes)  # raises the message
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}.")
-    vfn = jax.vmap(fn, in_axes=tuple(in_axes) if isinstance(in_axes, list) else in_axes)
-    if chunk_size is not None:
+    if chunk_size is None:
+        vfn = jax.vmap(fn, in_axes=tuple(in_axes) if isinstance(in_axes, list) else in_axes)
+    else:
         vfn = _chunked(fn, in_axes, chunk_size)
     if mesh is None:
         return jax.jit(vfn)
@@ -208,6 +209,10 @@ def batched(
                 out = f(*placed)
                 run.mode_used = "shard_map"
             except (ValueError, TypeError, NotImplementedError):
+                # The documented fallback of mode "auto", not a stub: tracing under
+                # `shard_map` fails for some functions (lineax / optimistix solves raise
+                # one of these); the partitioned `jit` below traces them. Errors of the
+                # function itself are raised again there.
                 if mode == "shard_map":
                     raise
                 run.mode_used = "jit"

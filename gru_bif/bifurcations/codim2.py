@@ -85,6 +85,22 @@ def bivector_matrix(v, d: int):
     return A.at[ii, jj].set(v).at[jj, ii].set(-v)
 
 
+def imag_pairs(J, vectors: bool = False):
+    """The eigenvalues of `J` sorted by `score` — the distance `|Re λ|` from the
+    imaginary axis of those with `Im λ > 0` (`inf` for the others) — as
+    `(ev, score, scale)` with the spectrum's scale; with `vectors=True` also the
+    eigenvectors in the same order (columns). Used only at located points."""
+    if vectors:
+        ev, vecs = jnp.linalg.eig(J)
+    else:
+        ev, vecs = jnp.linalg.eigvals(J), None
+    scale = jnp.maximum(1.0, jnp.max(jnp.abs(ev)))
+    score = jnp.where(ev.imag > 1e-7 * scale, jnp.abs(ev.real), jnp.inf)
+    order = jnp.argsort(score)
+    out = (ev[order], score[order], scale)
+    return out + (vecs[:, order],) if vectors else out
+
+
 def plane_kappa(J, A):
     """`κ = −⟨A, J²A⟩ / ⟨A, A⟩` for the invariant plane `A` (bivector matrix) of `J` with
     eigenvalues `±λ`: `κ = −λ²`, so `κ = ω²` at a Hopf point (`λ = ±iω`), `κ < 0` at a

@@ -43,7 +43,13 @@ import jax.numpy as jnp
 
 from .._linalg import solve
 from ..differentiate import implicit_root
-from .codim2 import bivector_matrix, hopf_vectors, plane_kappa, smallest_singular
+from .codim2 import (
+    bivector_matrix,
+    hopf_vectors,
+    imag_pairs,
+    plane_kappa,
+    smallest_singular,
+)
 from .normal_form import first_lyapunov, multilinear
 from .test_functions import bialternate
 
@@ -197,22 +203,17 @@ def _dh_G(static, d):
 
 
 def _two_pairs(J):
-    """Frequencies, eigenvectors (normalised: `c·Re q = 1`, `c·Im q = 0` with `c` the
+    """Frequency, eigenvector (normalised: `c·Re q = 1`, `c·Im q = 0` with `c` the
     real part before normalisation) and `c` of the two eigenvalues with `Im λ > 0`
     nearest the imaginary axis; finite stand-ins where there are fewer."""
     d = J.shape[0]
-    ev, vecs = jnp.linalg.eig(J)
-    scale = jnp.maximum(1.0, jnp.max(jnp.abs(ev)))
-    score = jnp.where(ev.imag > 1e-8 * scale, jnp.abs(ev.real), jnp.inf)
-    order = jnp.argsort(score)
+    ev, score, _, vecs = imag_pairs(J, vectors=True)
     out = []
     for k in range(2):
-        i = order[k]
-        ok = jnp.isfinite(score[i])
-        omega = jnp.where(ok, ev[i].imag, 1.0 + k)
-        q = jnp.where(ok, vecs[:, i], jnp.ones((d,), vecs.dtype))
-        c = q.real
-        c = jnp.where(jnp.dot(c, c) > 1e-12, c, jnp.ones((d,), c.dtype))
+        ok = jnp.isfinite(score[k])
+        omega = jnp.where(ok, ev[k].imag, 1.0 + k)
+        q = jnp.where(ok, vecs[:, k], jnp.ones((d,), vecs.dtype))
+        c = jnp.where(jnp.dot(q.real, q.real) > 1e-12, q.real, jnp.ones((d,), q.real.dtype))
         q = q / (jnp.dot(c, q.real) + 1j * jnp.dot(c, q.imag))
         out.append((omega, q, c))
     return out

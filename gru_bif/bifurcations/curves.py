@@ -73,6 +73,7 @@ from .codim2 import (
     fold_curve_tests,
     hopf_plane,
     hopf_vectors,
+    imag_pairs,
     oriented_singular,
     second_lyapunov,
     smallest_singular,
@@ -146,18 +147,6 @@ class _AbstractCurveProblem(AbstractContinuationProblem):
             act = kind == k
             out = jnp.where(act, codim2_point(self, u, name, act), out)
         return out
-
-    def _imag_pairs(self, J):
-        """`(ev, score, scale)`: the eigenvalues of `J` sorted by `score`, the distance
-        `|Re λ|` from the imaginary axis of those with `Im λ > 0` (`inf` for the others),
-        and the spectrum's scale. Host-free; used only after the loop, at located
-        points."""
-        ev = jnp.linalg.eigvals(J)
-        scale = jnp.maximum(1.0, jnp.max(jnp.abs(ev)))
-        score = jnp.where(ev.imag > 1e-7 * scale, jnp.abs(ev.real), jnp.inf)
-        order = jnp.argsort(score)
-        return ev[order], score[order], scale
-
 
 def _bp_genuine(Hu, t):
     """A branch-point flag is genuine only where the curve's augmented Jacobian
@@ -254,7 +243,7 @@ class FoldCurveProblem(_AbstractCurveProblem):
             data["b"] = jnp.where(is_bt, b, nan)
             valid = jnp.where(is_bt, jnp.abs(jnp.dot(uu, vv)) <= 1e-6, valid)
         if d >= 3:
-            ev, score, sc = self._imag_pairs(J)
+            ev, score, sc = imag_pairs(J)
             zh_ok = (score[0] < 1e-6 * sc) & (jnp.abs(jnp.dot(uu, vv)) > 1e-6)
             data["omega"] = jnp.where(is_zh & zh_ok, ev[0].imag, nan).astype(dt)
             valid = jnp.where(is_zh, zh_ok, valid)
@@ -372,7 +361,7 @@ class HopfCurveProblem(_AbstractCurveProblem):
         valid = jnp.where(kind == SpecialKind.BRANCH_POINT, _bp_genuine(Hu, t), valid)
         valid = jnp.where(is_zh, hopf_like, valid)
         if d >= 4:
-            ev, score, sc = self._imag_pairs(J)
+            ev, score, sc = imag_pairs(J)
             # two imaginary pairs: one at ω (the curve's), another on the axis
             other = jnp.where(jnp.abs(ev[0].imag - omega) < jnp.abs(ev[1].imag - omega), 1, 0)
             dh_ok = hopf_like & (score[other] < 1e-6 * sc) & (score[1 - other] < 1e-6 * sc)
