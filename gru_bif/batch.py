@@ -152,7 +152,7 @@ def batched(
     - `chunk_size`: optional. Run each device's batch as consecutive chunks of this many
         systems (`jax.lax.map(..., batch_size=chunk_size)`) instead of one vmap over all
         of it. On a CPU, large batches overflow the caches: 10,000 2-D GRU diagrams took
-        0.71 ms each in one vmap and 0.34 ms each in chunks of 1,000 (see
+        0.74 ms each in one vmap and 0.34 ms each in chunks of 1,000 (see
         `benchmarks/RESULTS.md`). On a GPU, leave it `None` unless memory runs short.
 
     **Returns:** a function of the batched arguments whose outputs have the batch as
