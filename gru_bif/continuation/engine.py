@@ -131,10 +131,22 @@ def point_info(cp, u, t_ref):
     A = jnp.concatenate([J, t_ref[None, :]], axis=0)
     e = jnp.zeros((n1,), u.dtype).at[-1].set(1.0)
     t, det = lu_solve_det(A, e)
-    t = t / jnp.linalg.norm(t)
+    t = t / _wnorm(cp, u, t)
     extra, nu = cp.tests_and_stability(u, J)
     tests = jnp.concatenate([jnp.stack([t[-1], det]), extra])
     return J, t, tests, nu
+
+
+def _weighted(cp, u, v):
+    """`W v`: `v` scaled by the problem's step-norm weights at `u` (unchanged when the
+    problem uses the Euclidean norm)."""
+    w = cp.arclength_weights(u)
+    return v if w is None else w.astype(v.dtype) * v
+
+
+def _wnorm(cp, u, v):
+    """The step norm `√(vᵀ W v)` of `v` at `u`."""
+    return jnp.sqrt(jnp.dot(v, _weighted(cp, u, v)))
 
 
 def _kinds(cp) -> tuple:
@@ -148,8 +160,9 @@ def _init(cp, u0, direction, settings: _Settings, static: _StaticSettings, tange
     if tangent0 is None:
         w0 = jnp.zeros((n1,), dtype).at[-1].set(1.0)
     else:
-        w0 = tangent0 / jnp.linalg.norm(tangent0)
-    u, it, ok = corrector(cp, u0, w0, jnp.dot(w0, u0), settings.tol, 4 * static.max_newton)
+        w0 = tangent0 / _wnorm(cp, u0, tangent0)
+    c0 = _weighted(cp, u0, w0)
+    u, it, ok = corrector(cp, u0, c0, jnp.dot(c0, u0), settings.tol, 4 * static.max_newton)
     # a failed start keeps the given point (not the diverged iterate) in row 0
     u = jnp.where(ok, u, u0)
     _, t, tests, nu = point_info(cp, u, direction * w0)
@@ -200,20 +213,20 @@ def _step(cp, state: ContinuationState, settings: _Settings, static: _StaticSett
     if isinstance(alg, PseudoArclength) and alg.secant:
         prev = state.X[jnp.maximum(k - 1, 0)]
         sec = u - prev
-        nsec = jnp.linalg.norm(sec)
+        nsec = _wnorm(cp, u, sec)
         direction = jnp.where((k > 0) & (nsec > 0), sec / jnp.where(nsec > 0, nsec, 1), t)
     u_pred = u + ds * direction
     if isinstance(alg, Natural):
         w = jnp.zeros((n1,), dtype).at[-1].set(1.0)
         c = u_pred[-1]
     else:
-        w = direction
-        c = jnp.dot(direction, u) + ds
+        w = _weighted(cp, u, direction)
+        c = jnp.dot(w, u) + ds
     u_new, iters, conv = corrector(cp, u_pred, w, c, settings.tol, static.max_newton)
     _, t_new, tests, nu = point_info(cp, u_new, t)
     finite = jnp.all(jnp.isfinite(u_new)) & jnp.all(jnp.isfinite(t_new))
     at_min = ds <= settings.ds_min * (1 + 1e-8)
-    angle_ok = (jnp.dot(t_new, t) >= settings.cos_max_angle) | at_min
+    angle_ok = (jnp.dot(_weighted(cp, u, t_new), t) >= settings.cos_max_angle) | at_min
     accept = conv & finite & angle_ok
 
     k1 = k + 1
@@ -243,8 +256,8 @@ def _step(cp, state: ContinuationState, settings: _Settings, static: _StaticSett
     closed = (
         accept
         & (k1 > 4)
-        & (jnp.linalg.norm(u_new - state.X[0]) < 0.75 * ds)
-        & (jnp.dot(t_new, state.T[0]) > 0.5)
+        & (_wnorm(cp, u, u_new - state.X[0]) < 0.75 * ds)
+        & (jnp.dot(_weighted(cp, u, t_new), state.T[0]) > 0.5)
     )
     full = k_new >= static.max_steps
     nonfinite_residual = ~finite & at_min
@@ -375,13 +388,14 @@ def _locate_one(cp, X, T, S, row, col, valid, settings, static):
     `row + 1`, each evaluation a Newton correction onto the branch."""
     u_a, t_a, u_b = X[row], T[row], X[row + 1]
     f_a, f_b = S[row, col], S[row + 1, col]
-    s_b = jnp.dot(t_a, u_b - u_a)
+    w_a = _weighted(cp, jnp.where(valid, u_a, X[0]), t_a)
+    s_b = jnp.dot(w_a, u_b - u_a)
     s_b = jnp.where(valid & (s_b != 0), s_b, 1.0)
-    c0 = jnp.dot(t_a, u_a)
+    c0 = jnp.dot(w_a, u_a)
 
     def evaluate(s):
         guess = u_a + (s / s_b) * (u_b - u_a)
-        u, _, ok = corrector(cp, guess, t_a, c0 + s, settings.tol, static.max_newton)
+        u, _, ok = corrector(cp, guess, w_a, c0 + s, settings.tol, static.max_newton)
         _, t, tests, _ = point_info(cp, u, t_a)
         return u, t, tests[col], ok
 

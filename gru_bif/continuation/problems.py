@@ -43,6 +43,11 @@ class AbstractContinuationProblem(eqx.Module):
         supports them), `data` a dict of scalars (NaN where not applicable), same keys
         always.
     - `attach_points(X)`: the branch's points with implicit derivatives (optional).
+    - `arclength_weights(u)`: per-component weights `w` of the norm `|v|² = Σ w_i v_i²`
+        in which steps (and tangents) are measured at the point `u` (optional; default
+        `None`, the Euclidean norm). A boundary-value problem returns quadrature
+        weights here, so that a step measures the orbit by its integral norm (AUTO's
+        choice) and the number of steps does not grow with the mesh.
     """
 
     @abc.abstractmethod
@@ -64,6 +69,10 @@ class AbstractContinuationProblem(eqx.Module):
         """`(extra_tests(u, Hu), n_unstable(u, Hu))` — what the engine evaluates at every
         point. Override to share work between the two (e.g. one eigen-decomposition)."""
         return self.extra_tests(u, Hu), self.n_unstable(u, Hu)
+
+    def arclength_weights(self, u: Array) -> "Array | None":
+        """Weights of the step norm at `u` (see the class docstring); `None`: Euclidean."""
+        return None
 
     def attach_points(self, X: Array) -> Array:
         """Attach derivatives w.r.t. the problem's arguments to branch points `X`

@@ -156,7 +156,13 @@ class CollocationProblem(AbstractContinuationProblem):
         `branch.n_unstable`); an eigen-decomposition of a `(d−1)×(d−1)` matrix per step.
     - `detect`: test for period doubling and Neimark–Sacker bifurcations (only for
         `d ≥ 3`; in the plane neither can happen). Folds of cycles are always detected
-        (generic fold test of the engine) and are reported with kind `"fold"`.
+        (generic fold test of the engine) and are reported with kind `"fold_cycle"`.
+    - `norm`: how the engine measures a step. `"integral"` (default, AUTO's choice):
+        the orbit by its integral norm `∫₀¹|δx(t)|² dt` (quadrature weights of the
+        nodes on the mesh), the period relatively (`(δT/T)²`) and the parameter as it
+        is, so that the number of steps does not grow with `ntst · ncol · d` and a
+        period that grows a hundredfold takes a few steps. `"euclidean"`: raw nodal
+        values (every node counts as much as the period and the parameter).
 
     Special points carry the data `period` and the critical multiplier `mu_re`, `mu_im`
     (fold: the non-trivial multiplier nearest +1; period doubling: nearest −1;
@@ -183,6 +189,7 @@ class CollocationProblem(AbstractContinuationProblem):
     ncol: int = eqx.field(static=True)
     stability: bool = eqx.field(static=True)
     detect: bool = eqx.field(static=True)
+    norm: str = eqx.field(static=True)
 
     def __init__(
         self,
@@ -194,7 +201,10 @@ class CollocationProblem(AbstractContinuationProblem):
         mesh=None,
         stability: bool = True,
         detect: bool = True,
+        norm: str = "integral",
     ):
+        if norm not in ("integral", "euclidean"):
+            raise ValueError(f"norm={norm!r}; use 'integral' (default) or 'euclidean'.")
         if not isinstance(problem, Problem):
             raise ValueError(
                 f"`problem` must be a gru_bif.Problem; got {type(problem).__name__}."
@@ -245,6 +255,7 @@ class CollocationProblem(AbstractContinuationProblem):
         self.ncol = ncol
         self.stability = bool(stability)
         self.detect = bool(detect)
+        self.norm = norm
 
     # ------------------------------------------------------------------ layout
     @property
@@ -334,6 +345,27 @@ class CollocationProblem(AbstractContinuationProblem):
 
     def state(self, u):
         return u[:-1]
+
+    def node_weights(self, dtype=None) -> Float[Array, " ntst*ncol"]:
+        """Quadrature weights of the nodes for `∫₀¹ g(t) dt` (composite trapezoid on
+        the nodes of every interval; they sum to 1)."""
+        dtype = dtype or self.mesh.dtype
+        h = jnp.diff(self.mesh).astype(dtype)
+        m = self.ncol
+        w = jnp.broadcast_to((h / m)[:, None], (self.ntst, m))
+        w = w.at[:, 0].set((h + jnp.roll(h, 1)) / (2 * m))
+        return w.reshape(-1)
+
+    def arclength_weights(self, u):
+        """Step-norm weights (see `norm`): node weights for every component, `1/T²`
+        for the period, 1 for the parameter."""
+        if self.norm == "euclidean":
+            return None
+        dtype = u.dtype
+        _, T, _ = self.split(u)
+        wn = jnp.repeat(self.node_weights(dtype), self.dim)
+        wT = 1.0 / jnp.maximum(jnp.abs(T), jnp.finfo(dtype).tiny) ** 2
+        return jnp.concatenate([wn, jnp.stack([wT, jnp.ones((), dtype)])])
 
     @property
     def extra_kinds(self) -> tuple:
@@ -513,6 +545,7 @@ def adapt_mesh(
         mesh=new_mesh,
         stability=cp.stability,
         detect=cp.detect,
+        norm=cp.norm,
     )
     return cp_new, cp_new.pack(X_new, T, p)
 
@@ -562,23 +595,35 @@ def _correct(cp, u0, tol, max_iter):
 
 # --------------------------------------------------------------------------- results
 class CycleBranch(eqx.Module):
-    """A per-point view of a branch of cycles (the output of `gru_bif.continuation` on
-    a `CollocationProblem`), for bifurcation diagrams: period and extent of every cycle
-    against the parameter, and the orbits themselves.
+    """A per-point view of a branch of cycles, for bifurcation diagrams: period and
+    extent of every cycle against the parameter, and the orbits themselves.
+
+    Made by `gru_bif.periodic.continue_cycles` (the adaptive front door: every row on
+    its own mesh, `end` and `stop_reason` filled in), or from a fixed-mesh run as
+    `CycleBranch(problem, branch)` (the output of `gru_bif.continuation` on a
+    `CollocationProblem`).
 
     **Arguments:** `problem`: the `CollocationProblem` that was continued; `branch`:
     the `gru_bif.Branch`; `samples_per_interval`: points per mesh interval used for the
-    minima and maxima (default 8).
+    minima and maxima (default 8); `meshes`: `(N, ntst + 1)` the mesh of every row
+    (default: the problem's mesh for all); `special_meshes`: the same for the special
+    points; `errors`: `(N,)` relative collocation error estimates; `end`, `stop_reason`: how the
+    branch ended (see `continue_cycles`).
 
     **Fields** (capacity `N` of the branch, NaN-padded; `num_points` real rows):
 
     - `p`: `(N,)` parameter values; `period`: `(N,)` periods;
     - `x_min`, `x_max`: `(N, d)` minimum and maximum of each coordinate over the cycle
         (plot `x_max[:, i]` and `x_min[:, i]` against `p` in a bifurcation diagram);
-    - `nodes`: `(N, ntst * ncol, d)` node values of each orbit;
+    - `nodes`: `(N, ntst * ncol, d)` node values of each orbit, on `meshes[i]`;
     - `stable`, `n_unstable`: from the Floquet multipliers;
+    - `errors`: `(N,)` the relative collocation error estimate of every cycle,
+        `collocation_error / (1 + max|x|)` (NaN if unknown);
     - `special`: the branch's special points (their `x` rows are `(nodes, T)`; their
-        orbits: `view.special_orbit(k)`).
+        orbits: `view.special_orbit(k)`);
+    - `end`: a `CycleEnd` record (kind `"hopf"`, `"homoclinic"`, `"snic"`,
+        `"period_bound"`, …, with the located parameter) or `None`;
+        `stop_reason`: one line saying why the branch stopped.
     """
 
     problem: CollocationProblem
@@ -587,26 +632,45 @@ class CycleBranch(eqx.Module):
     x_min: Float[Array, "N d"]
     x_max: Float[Array, "N d"]
     nodes: Float[Array, "N nodes d"]
+    meshes: Float[Array, "N ntst+1"]
     stable: Bool[Array, " N"]
     n_unstable: Int[Array, " N"]
+    errors: Float[Array, " N"]
     num_points: Int[Array, ""]
     special: SpecialPoints
+    special_meshes: Float[Array, "K ntst+1"]
     param_name: str = eqx.field(static=True)
+    end: object = eqx.field(static=True, default=None)
+    stop_reason: str = eqx.field(static=True, default="")
 
     def __init__(self, problem: CollocationProblem, branch: Branch, *,
-                 samples_per_interval: int = 8):
+                 samples_per_interval: int = 8, meshes=None, special_meshes=None,
+                 errors=None, end=None, stop_reason: str = ""):
         if not isinstance(problem, CollocationProblem):
             raise ValueError(
                 "`problem` must be the CollocationProblem that was continued; got "
                 f"{type(problem).__name__}."
             )
+        if not isinstance(branch, Branch):
+            raise ValueError(
+                f"`branch` must be a gru_bif.Branch; got {type(branch).__name__}."
+            )
         n_state = problem.num_nodes * problem.dim + 1
-        if branch.x.shape[-1] != n_state:
+        if branch.x.ndim != 2 or branch.x.shape[-1] != n_state:
             raise ValueError(
                 f"branch.x rows have length {branch.x.shape[-1]}, but this problem's "
                 f"state (nodes and period) has length {n_state}: pass the problem the "
-                "branch was computed with."
+                "branch was computed with (a branch of equilibria cannot be viewed as "
+                "cycles)."
             )
+        N = branch.x.shape[0]
+        dt = branch.x.dtype
+        if meshes is None:
+            meshes = jnp.broadcast_to(problem.mesh.astype(dt), (N, problem.ntst + 1))
+        if special_meshes is None:
+            K = branch.special.p.shape[0]
+            special_meshes = jnp.broadcast_to(problem.mesh.astype(dt),
+                                              (K, problem.ntst + 1))
         X, T, x_min, x_max = _view_arrays(problem, branch.x, int(samples_per_interval))
         self.problem = problem
         self.p = branch.p
@@ -614,33 +678,53 @@ class CycleBranch(eqx.Module):
         self.x_min = x_min
         self.x_max = x_max
         self.nodes = X
+        self.meshes = jnp.asarray(meshes, dt)
         self.stable = branch.stable
         self.n_unstable = branch.n_unstable
+        self.errors = (jnp.full((N,), jnp.nan, dt) if errors is None
+                       else jnp.asarray(errors, dt))
         self.num_points = branch.num_points
         self.special = branch.special
+        self.special_meshes = jnp.asarray(special_meshes, dt)
         self.param_name = branch.param_name
+        self.end = end
+        self.stop_reason = str(stop_reason)
 
     def __len__(self) -> int:
         return int(self.num_points)
 
+    def problem_at(self, i: int) -> CollocationProblem:
+        """The problem on row `i`'s mesh, with row `i` as phase reference (use it with
+        `view.u(i)` in any `problem` method)."""
+        cp = eqx.tree_at(lambda c: c.mesh, self.problem, self.meshes[i])
+        return eqx.tree_at(lambda c: c.reference, cp,
+                           self.nodes[i].astype(self.problem.reference.dtype))
+
+    def special_problem(self, k: int) -> CollocationProblem:
+        """The problem on special point `k`'s mesh."""
+        return eqx.tree_at(lambda c: c.mesh, self.problem, self.special_meshes[k])
+
     def u(self, i: int) -> Float[Array, " n"]:
-        """The unknowns `(nodes, T, p)` of point `i` (for `problem` methods)."""
+        """The unknowns `(nodes, T, p)` of point `i` (for `view.problem_at(i)`)."""
         return self.problem.pack(self.nodes[i], self.period[i], self.p[i])
 
     def orbit(self, i: int, n: int = 400) -> tuple[Float[Array, " n"], Float[Array, "n d"]]:
         """`(ts, xs)`: cycle `i` at `n` equally spaced times in `[0, T]`."""
-        return self.problem.orbit(self.u(i), n)
+        return self.problem_at(i).orbit(self.u(i), n)
 
     def orbits(self, n: int = 200) -> Float[Array, "N n d"]:
         """Every cycle at `n` equally spaced phases (NaN rows for padding)."""
-        s = jnp.linspace(0.0, 1.0, n, dtype=self.p.dtype)
-        u = jax.vmap(self.problem.pack)(self.nodes, self.period, self.p)
-        return jax.vmap(lambda uu: self.problem.evaluate(uu, s))(u)
+        return _orbits_batch(self.problem, self.meshes, self.nodes, self.period, self.p,
+                             int(n))
 
     def special_orbit(self, k: int, n: int = 400):
         """`(ts, xs)`: the orbit of special point `k`."""
         u = jnp.append(self.special.x[k], self.special.p[k])
-        return self.problem.orbit(u, n)
+        return self.special_problem(k).orbit(u, n)
+
+    def amplitude(self) -> Float[Array, " N"]:
+        """`(N,)` the largest extent `max_i (x_max − x_min)_i` of every cycle."""
+        return jnp.max(self.x_max - self.x_min, axis=-1)
 
     def multipliers(self) -> Array:
         """`(N, d − 1)` non-trivial Floquet multipliers of every cycle (complex, by
@@ -648,12 +732,14 @@ class CycleBranch(eqx.Module):
         n = int(self.num_points)
         out = np.full((self.p.shape[0], self.problem.dim - 1), np.nan + 0j)
         if n:
-            mu = _multipliers_batch(self.problem, self.nodes, self.period, self.p)
+            mu = _multipliers_batch(self.problem, self.meshes, self.nodes, self.period,
+                                    self.p)
             out[:n] = np.asarray(mu)[:n]
         return jnp.asarray(out)
 
     def trimmed(self) -> dict[str, np.ndarray]:
-        """NumPy copies of the real rows: `p`, `period`, `x_min`, `x_max`, `stable`."""
+        """NumPy copies of the real rows: `p`, `period`, `x_min`, `x_max`, `stable`,
+        `errors`."""
         n = int(self.num_points)
         return {
             "p": np.asarray(self.p[:n]),
@@ -661,6 +747,7 @@ class CycleBranch(eqx.Module):
             "x_min": np.asarray(self.x_min[:n]),
             "x_max": np.asarray(self.x_max[:n]),
             "stable": np.asarray(self.stable[:n]),
+            "errors": np.asarray(self.errors[:n]),
         }
 
 
@@ -683,8 +770,20 @@ def _view_arrays(problem: CollocationProblem, x, samples: int):
     return X, T, jnp.min(fine, axis=1), jnp.max(fine, axis=1)
 
 
+def with_mesh(cp: CollocationProblem, mesh) -> CollocationProblem:
+    """`cp` on another mesh of the same size (traceable; no checks)."""
+    return eqx.tree_at(lambda c: c.mesh, cp, mesh)
+
+
 @eqx.filter_jit
-def _multipliers_batch(problem: CollocationProblem, nodes, period, p):
+def _orbits_batch(problem, meshes, nodes, period, p, n):
+    s = jnp.linspace(0.0, 1.0, n, dtype=p.dtype)
+    u = jax.vmap(problem.pack)(nodes, period, p)
+    return jax.vmap(lambda m, uu: with_mesh(problem, m).evaluate(uu, s))(meshes, u)
+
+
+@eqx.filter_jit
+def _multipliers_batch(problem: CollocationProblem, meshes, nodes, period, p):
     from .floquet import nontrivial_multipliers
 
     safe = jnp.isfinite(p) & jnp.isfinite(period)
@@ -693,5 +792,7 @@ def _multipliers_batch(problem: CollocationProblem, nodes, period, p):
         jnp.where(safe, period, 1.0),
         jnp.where(safe, p, 0.0),
     )
+    meshes = jnp.where(safe[:, None], meshes, problem.mesh.astype(meshes.dtype))
     # padding rows (NaN) are replaced by the reference orbit: no NaN reaches LAPACK
-    return jax.vmap(lambda uu: nontrivial_multipliers(problem, uu))(u)
+    return jax.vmap(lambda m, uu: nontrivial_multipliers(with_mesh(problem, m), uu))(
+        meshes, u)
