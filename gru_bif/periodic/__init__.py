@@ -4,15 +4,23 @@ multipliers, and starting cycles from Hopf points or simulations.
 !!! example
 
     ```python
-    from gru_bif.periodic import CycleBranch, cycle_from_hopf
+    from gru_bif.periodic import continue_cycles, cycle_from_hopf
 
     eq = gru_bif.continuation(problem, x0, p0, p_min=-1, p_max=1)
     cp, u0 = cycle_from_hopf(problem, eq, dp=1e-3)
-    cycles = gru_bif.continuation(cp, u0[:-1], u0[-1], p_min=-1, p_max=1, ds=0.05)
-    view = CycleBranch(cp, cycles)   # view.period, view.x_min, view.x_max, view.orbit(i)
+    cycles = continue_cycles(cp, u0, p_min=-1, p_max=1)   # a CycleBranch
+    cycles.period, cycles.x_min, cycles.x_max, cycles.orbit(i), cycles.end
     ```
+
+`continue_cycles` adapts the mesh every few steps, measures steps in the orbit's
+integral norm and locates the Hopf point, homoclinic orbit or SNIC that ends the
+branch; `gru_bif.continuation(cp, ...)` continues on the fixed mesh of `cp`.
 """
 
+from .adaptive import (
+    CycleBranchEnd as CycleBranchEnd,
+    continue_cycles as continue_cycles,
+)
 from .collocation import (
     CollocationProblem as CollocationProblem,
     CycleBranch as CycleBranch,

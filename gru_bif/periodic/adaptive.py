@@ -120,6 +120,12 @@ def _row_info(cp: CollocationProblem, x_rows, p_rows):
     return jnp.where(safe, err, jnp.nan), jnp.where(safe, amp, jnp.nan), dev, mean
 
 
+@eqx.filter_jit
+def _rel_error(cp, u):
+    X, _, _ = cp.split(u)
+    return _max_error(cp, u) / (1 + jnp.max(jnp.abs(X)))
+
+
 def _refine_exact(cp: CollocationProblem, X, mesh, factor: int):
     """Node values of the orbit `X` (on `mesh`, `cp.ntst` intervals) on the mesh with
     every interval split into `factor` equal parts: the same piecewise polynomial."""
@@ -133,6 +139,7 @@ def _refine_exact(cp: CollocationProblem, X, mesh, factor: int):
     return fine, vals
 
 
+@eqx.filter_jit
 def _transfer(cp_old, cp_new, v):
     """A vector `v = (nodes, T, p)` (a solution or a tangent) carried from `cp_old`'s
     mesh to `cp_new`'s by evaluating its node part as a piecewise polynomial."""
@@ -146,53 +153,81 @@ def _jacobian(cp, u):
     return jax.jacfwd(cp.residual)(u)
 
 
+@eqx.filter_jit
+def _null_vector(cp, u):
+    """The null vector of `H_u` (the branch's tangent, unnormalised orientation)."""
+    J = jax.jacfwd(cp.residual)(u)
+    return jnp.linalg.svd(J)[2][-1].astype(u.dtype)
+
+
+@eqx.filter_jit
+def _orient(cp, u, t, ref):
+    """`t` or `−t`, whichever has a positive step-norm product with `ref`."""
+    w = cp.arclength_weights(u)
+    w = jnp.ones_like(t) if w is None else w
+    return jnp.where(jnp.dot(w * t, ref) < 0, -t, t)
+
+
+@eqx.filter_jit
+def _growth_sign(cp, u, t):
+    X, _, _ = cp.split(u)
+    tX, _, _ = cp.split(t)
+    w = cp.node_weights(u.dtype)[:, None]
+    mean = jnp.sum(w * X, 0)
+    growth = jnp.sum(w * (X - mean) * (tX - jnp.sum(w * tX, 0)))
+    return jnp.where(growth < 0, -t, t)
+
+
 def _tangent_at(cp, u, orient=None):
-    """A tangent of the branch at `u` (null vector of `H_u`, host-side SVD), oriented
-    to have a positive step-norm product with `orient` if given."""
-    J = np.asarray(_jacobian(cp, jnp.asarray(u)))
-    _, _, vt = np.linalg.svd(J)
-    t = jnp.asarray(vt[-1], u.dtype)
-    if orient is not None:
-        w = cp.arclength_weights(u)
-        w = jnp.ones_like(t) if w is None else w
-        if float(jnp.dot(w * t, orient)) < 0:
-            t = -t
-    return t
+    """A tangent of the branch at `u` (null vector of `H_u`), oriented to have a
+    positive step-norm product with `orient` if given."""
+    t = _null_vector(cp, jnp.asarray(u))
+    return t if orient is None else _orient(cp, u, t, orient)
 
 
 def _auto_tangent(cp, u):
     """The tangent at `u` oriented so that the cycle's amplitude grows (away from the
     Hopf point it started at)."""
-    t = _tangent_at(cp, u)
-    X, _, _ = cp.split(u)
-    tX, _, _ = cp.split(t)
-    w = cp.node_weights(u.dtype)[:, None]
-    mean = jnp.sum(w * X, 0)
-    growth = float(jnp.sum(w * (X - mean) * (tX - jnp.sum(w * tX, 0))))
-    return t if growth >= 0 else -t
+    return _growth_sign(cp, u, _null_vector(cp, u))
 
 
 def _locate_hopf(problem, x, p, omega):
     """Newton on the Hopf system `F = 0`, `J v = iωv`, `c·v = 1` from `(x, p, ω)`;
-    returns `(x, p, ω, l1, ok)`."""
-    import optimistix as optx
-
-    from .._linalg import null_vector
-    from ..bifurcations.normal_form import first_lyapunov
-
+    returns `(x, p, ω, l1)` or `None` if Newton fails."""
     x = jnp.asarray(x)
-    d = x.shape[0]
-    A = np.asarray(jax.jacfwd(lambda y: problem.F(y, p))(x))
+    A = np.asarray(_jac_x(problem, x, jnp.asarray(p, x.dtype)))
     ev, V = np.linalg.eig(A)
     i = int(np.argmin(np.where(ev.imag > 0, np.abs(ev - 1j * omega), np.inf)))
     if not np.isfinite(ev[i]) or ev[i].imag <= 0:
         return None
     q = V[:, i] / V[:, i][np.argmax(np.abs(V[:, i]))]
-    c = jnp.asarray(q.real)
-    c = c / jnp.dot(c, c)
+    c = q.real / np.dot(q.real, q.real)
+    qn = q / complex(np.dot(c, q))
     dt = x.dtype
+    y0 = jnp.concatenate([x, jnp.asarray([p, ev[i].imag], dt),
+                          jnp.asarray(qn.real, dt), jnp.asarray(qn.imag, dt)])
+    y, ok, l1 = _hopf_solve(problem, y0, jnp.asarray(c, dt))
+    if not bool(ok):
+        return None
+    d = x.shape[0]
+    return np.asarray(y[:d]), float(y[d]), abs(float(y[d + 1])), float(l1)
 
-    def G(y, _):
+
+@eqx.filter_jit
+def _jac_x(problem, x, p):
+    return jax.jacfwd(lambda y: problem.F(y, p))(x)
+
+
+@eqx.filter_jit
+def _hopf_solve(problem, y0, c):
+    import optimistix as optx
+
+    from .._linalg import null_vector
+    from ..bifurcations.normal_form import first_lyapunov
+
+    d = c.shape[0]
+
+    def G(y, c):
         xx, pp, w = y[:d], y[d], y[d + 1]
         vr, vi = y[d + 2:2 * d + 2], y[2 * d + 2:]
         Fx = lambda z: problem.F(z, pp)  # noqa: E731
@@ -201,24 +236,19 @@ def _locate_hopf(problem, x, p, omega):
         return jnp.concatenate([Fx(xx), Jvr + w * vi, Jvi - w * vr,
                                 (jnp.dot(c, vr) - 1)[None], jnp.dot(c, vi)[None]])
 
-    qn = q / complex(np.dot(np.asarray(c), q))
-    y0 = jnp.concatenate([x, jnp.asarray([p, ev[i].imag], dt),
-                          jnp.asarray(qn.real, dt), jnp.asarray(qn.imag, dt)])
-    tol = 1e-13 if jnp.finfo(dt).bits >= 64 else 1e-6
-    sol = optx.root_find(G, optx.Newton(rtol=tol, atol=tol), y0, throw=False,
+    tol = 1e-13 if jnp.finfo(y0.dtype).bits >= 64 else 1e-6
+    sol = optx.root_find(G, optx.Newton(rtol=tol, atol=tol), y0, args=c, throw=False,
                          max_steps=50)
     y = sol.value
-    ok = bool(sol.result == optx.RESULTS.successful) and bool(jnp.all(jnp.isfinite(y)))
-    if not ok:
-        return None
+    ok = (sol.result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(y))
     xh, ph, wh = y[:d], y[d], y[d + 1]
     Jh = jax.jacfwd(lambda z: problem.F(z, ph))(xh)
-    qv = (y[d + 2:2 * d + 2] + 1j * y[2 * d + 2:]).astype(jnp.result_type(1j * y[:1]))
+    qv = y[d + 2:2 * d + 2] + 1j * y[2 * d + 2:]
     qv = qv / jnp.linalg.norm(qv)
     cdt = qv.dtype
     pl = null_vector(Jh.T.astype(cdt) + 1j * wh * jnp.eye(d, dtype=cdt), qv, jnp.conj(qv))
-    l1 = first_lyapunov(lambda z: problem.F(z, ph), xh, Jh, wh, qv, pl)
-    return np.asarray(xh), float(ph), abs(float(wh)), float(l1)
+    l1 = first_lyapunov(lambda z: problem.F(z, ph), xh, Jh, jnp.abs(wh), qv, pl)
+    return y, ok, l1
 
 
 def _fixed_param():
@@ -576,7 +606,7 @@ def continue_cycles(
         # move the mesh onto the last good cycle, carry the tangent over
         t_last = _tangent_at(c, u_last, t)
         cp_new, u_new = adapt_mesh(cp, u_last)
-        e_new = float(_max_error(cp_new, u_new)) / (1 + float(jnp.max(jnp.abs(u_new[:-2]))))
+        e_new = float(_rel_error(cp_new, u_new))
         if e_new > 0.5 * error_tol and 2 * cp.ntst <= ntst_max and (
                 reason == "error" or e_new > error_tol):
             cp_new, u_new = adapt_mesh(cp, u_last, ntst=2 * cp.ntst)
