@@ -41,7 +41,7 @@ def test_cycles_cli(tmp_path, capsys):
                "--out", str(out), "--plot", str(plot)])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "cycles from the Hopf point" in text and "period bound" in text
+    assert "cycles from the Hopf point" in text and "max_period" in text
     data = json.loads(out.read_text())
     assert data["format"] == "gru_bif.cycles" and data["param"] == "b1"
     (eq,) = data["equilibria"]
@@ -57,10 +57,12 @@ def test_cycles_cli(tmp_path, capsys):
     np.testing.assert_allclose([q["x_max"][0] for q in pts], np.sqrt(p), rtol=1e-3)
     assert all(q["stable"] for q in pts)
     # stopped at the first cycle past the period bound
-    assert cyc["stop_reason"] == "period bound"
+    assert "max_period" in cyc["stop_reason"]
     assert T[-1] > 20 and np.all(T[:-1] <= 20)
+    assert cyc["special_points"] == [] and cyc["max_collocation_error"] <= 1e-4
     end = cyc["end"]
-    assert end["kind"] == "period bound" and end["period"] == pytest.approx(T[-1])
+    assert end["kind"] == "period_bound" and end["period"] == pytest.approx(T[-1])
+    assert not end["located"]
     np.testing.assert_allclose(end["equilibrium"], [0.0, 0.0], atol=1e-10)
     assert end["distance"] == pytest.approx(math.sqrt(p[-1]), rel=1e-3)
     assert plot.stat().st_size > 1000

@@ -124,3 +124,42 @@ def test_bad_arguments_are_reported():
     with pytest.raises(ValueError, match="ds"):
         continue_cycles(cp, u0, p_min=-1, p_max=1, ds=1.0, ds_max=0.1)
     assert SpecialKind.FOLD_CYCLE.label == "fold_cycle"
+
+
+AB_SYSTEM = '''
+import jax.numpy as jnp
+PARAMS = {"D": 0.0, "B": 14.0, "beta": 2.0}
+X0 = [0.0, 0.0]
+def vector_field(t, x, p):
+    e = jnp.exp(x[1])
+    return jnp.array([-x[0] + p["D"] * (1 - x[0]) * e,
+                      -x[1] + p["D"] * p["B"] * (1 - x[0]) * e - p["beta"] * x[1]])
+'''
+
+
+@pytest.mark.slow
+def test_cli_cycles_on_autos_ab_demo_reach_the_located_homoclinic_orbit(tmp_path):
+    """`gru-bif cycles` with its default settings on AUTO's demo `ab`: the branch from
+    the Hopf point D = 0.1309 ends at the homoclinic orbit, located to 1e-9 against
+    shooting and bisection on the saddle's manifolds."""
+    import json
+
+    from gru_bif.cli import main
+    from homoclinic_reference import compute
+
+    path = tmp_path / "ab.py"
+    path.write_text(AB_SYSTEM)
+    out = tmp_path / "ab.json"
+    assert main(["cycles", str(path), "--param", "D", "--from", "0", "--to", "0.15",
+                 "--out", str(out), "--no-cache"]) == 0
+    rec = json.loads(out.read_text())["cycles"]
+    assert len(rec) == 1
+    cyc = rec[0]
+    assert cyc["special_points"] == []
+    assert cyc["max_collocation_error"] <= 1e-5
+    end = cyc["end"]
+    assert end["kind"] == "homoclinic" and end["located"]
+    p_ref, saddle_ref = compute("ab")
+    assert abs(end["p"] - p_ref) < 1e-9
+    np.testing.assert_allclose(end["equilibrium"], saddle_ref, atol=1e-7)
+    assert end["saddle_type"] == "saddle" and end["saddle_quantity"] > 0

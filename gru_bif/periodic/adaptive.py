@@ -65,7 +65,8 @@ class CycleBranchEnd:
     - `p`: the located parameter value (or, when `located` is False, that of the last
         cycle); `located`: whether `p` is the solution of the end's defining system;
     - `period`: Hopf: `2π/ω`; homoclinic or SNIC: the last cycle's period;
-    - `x`: the equilibrium (Hopf point, saddle, fold);
+    - `x`: the equilibrium (Hopf point, saddle, fold; for `"period_bound"` the
+        equilibrium nearest the last cycle, at `distance` from it);
     - `omega`, `l1`: Hopf data; `saddle_quantity`, `saddle_type` (`"saddle"` or
         `"saddle-focus"`), `eigenvalues`: the saddle's; `last_cycle_p`: the parameter
         of the last computed cycle; `message`: why a location failed (empty if fine).
@@ -82,6 +83,7 @@ class CycleBranchEnd:
     saddle_quantity: float = float("nan")
     saddle_type: str = ""
     eigenvalues: tuple = ()
+    distance: float = float("nan")
     message: str = ""
 
     def to_dict(self) -> dict:
@@ -89,7 +91,7 @@ class CycleBranchEnd:
         out = {"kind": self.kind, "p": self.p, "located": self.located,
                "period": self.period, "equilibrium": list(self.x),
                "last_cycle_p": self.last_cycle_p}
-        for k in ("omega", "l1", "saddle_quantity"):
+        for k in ("omega", "l1", "saddle_quantity", "distance"):
             v = getattr(self, k)
             if np.isfinite(v):
                 out[k] = v
@@ -308,8 +310,20 @@ def _end_at_long_cycle(cp, u, last_p, homoclinic_ntst):
         return CycleBranchEnd("snic", float(end.p), False, float(end.period), x, last_p,
                               eigenvalues=ev, message="the fold of equilibria on the "
                               "orbit could not be located")
+    from ..equilibria import find_equilibria
+
+    X, _, p = cp.split(u)
+    orb = np.asarray(X)
+    guesses = np.concatenate([orb[:: max(1, orb.shape[0] // 16)], orb.mean(0)[None]])
+    eq = find_equilibria(cp.problem.with_p(p), guesses=guesses, throw=False)
+    xs = np.asarray(eq.x)[: int(eq.count)]
+    dist = float("nan")
+    if len(xs):
+        dists = [float(np.min(np.linalg.norm(orb - xe, axis=1))) for xe in xs]
+        j = int(np.argmin(dists))
+        x, dist = tuple(float(v) for v in xs[j]), dists[j]
     return CycleBranchEnd("period_bound", float(end.p), False, float(end.period), x,
-                          last_p, eigenvalues=ev,
+                          last_p, distance=dist,
                           message="the period passed the bound, but no saddle or fold "
                           "lies on the last cycle")
 

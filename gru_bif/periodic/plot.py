@@ -47,12 +47,36 @@ def _specials(view):
     return out
 
 
-def _legend(ax, seen):
+_END_STYLE = {
+    "hopf": dict(marker="D", color="tab:blue", abbrev="H", name="Hopf end (H)"),
+    "homoclinic": dict(marker="*", color="tab:red", abbrev="HC",
+                       name="homoclinic end (HC)"),
+    "snic": dict(marker="P", color="tab:orange", abbrev="SNIC", name="SNIC end"),
+}
+
+
+def _draw_end(view, coord, ax, labels, seen, y_of=None):
+    """Mark the located end of the branch (Hopf point, homoclinic orbit, SNIC) at its
+    parameter value and equilibrium (or at `y_of(end)`)."""
+    end = view.end
+    if end is None or end.kind not in _END_STYLE or not end.located:
+        return
+    st = _END_STYLE[end.kind]
+    y = end.x[coord] if y_of is None else y_of(end)
+    ax.plot(end.p, y, marker=st["marker"], color=st["color"], ls="none", ms=9, zorder=6,
+            markeredgecolor="k")
+    if labels:
+        ax.annotate(st["abbrev"], (end.p, y), textcoords="offset points", xytext=(4, -10),
+                    fontsize=8)
+    seen["end:" + end.kind] = st
+
+
+def _legend(ax, seen, color="k"):
     from matplotlib.lines import Line2D
 
     handles = [
-        Line2D([], [], color="k", lw=1.6, label="stable"),
-        Line2D([], [], color="k", lw=1.2, ls="--", label="unstable"),
+        Line2D([], [], color=color, lw=1.6, label="stable cycles"),
+        Line2D([], [], color=color, lw=1.2, ls="--", label="unstable cycles"),
     ] + [
         Line2D([], [], marker=st["marker"], color=st["color"], ls="none", label=st["name"])
         for st in seen.values()
@@ -75,7 +99,9 @@ def plot_cycle_branch(
 
     **Arguments:** `view`: a `CycleBranch`; `coord`: the state coordinate; `ax`: a
     matplotlib Axes (new figure if omitted); `color`: the cycles' colour; `labels`:
-    write LPC/PD/NS next to special points; `legend`: add a legend.
+    write LPC/PD/NS next to special points; `legend`: add a legend. A located end of
+    the branch (`view.end`: Hopf point, homoclinic orbit, SNIC) is marked at its
+    parameter value and equilibrium.
 
     **Returns:** the Axes.
     """
@@ -102,10 +128,11 @@ def plot_cycle_branch(
             ax.annotate(style["abbrev"], (pk, fine[:, coord].max()),
                         textcoords="offset points", xytext=(4, 4), fontsize=8)
         seen[kind] = style
+    _draw_end(view, coord, ax, labels, seen)
     ax.set_xlabel(view.param_name)
     ax.set_ylabel(f"max / min x[{coord}] over the cycle")
     if legend:
-        _legend(ax, seen)
+        _legend(ax, seen, color)
     return ax
 
 
@@ -114,7 +141,8 @@ def plot_period(
     legend: bool = True, log: bool = False,
 ):
     """The period of the cycles against the parameter (stable solid, unstable dashed,
-    special points marked). `log=True`: a logarithmic period axis (periods that grow
+    special points marked; a Hopf end at its period `2π/ω`; a homoclinic end has
+    infinite period and is not drawn here). `log=True`: a logarithmic period axis (periods that grow
     without bound near a homoclinic orbit).
 
     **Returns:** the Axes.
@@ -135,12 +163,14 @@ def plot_period(
             ax.annotate(style["abbrev"], (pk, Tk), textcoords="offset points",
                         xytext=(4, 4), fontsize=8)
         seen[kind] = style
+    if view.end is not None and view.end.kind == "hopf":
+        _draw_end(view, 0, ax, labels, seen, y_of=lambda e: e.period)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(view.param_name)
     ax.set_ylabel("period")
     if legend:
-        _legend(ax, seen)
+        _legend(ax, seen, color)
     return ax
 
 
