@@ -373,7 +373,7 @@ def detect_homoclinic(cycles, *, growth: float = 1.5, **kwargs):
     if n >= 2 and np.all(np.isfinite(per)):
         i = int(np.argmax(per))
         if per[i] >= growth * np.min(per) and i in (0, n - 1):
-            end = classify_cycle_end(cycles.problem, cycles.u(i), **kwargs)
+            end = classify_cycle_end(cycles.problem_at(i), cycles.u(i), **kwargs)
     K = 1
     hit = end is not None and end.kind == "homoclinic"
     nan = jnp.full((K,), jnp.nan)
