@@ -14,7 +14,6 @@ import jax
 import jax.numpy as jnp
 
 from .._custom_types import Array
-from .._linalg import lu_solve_det, solve
 from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
 from .problems import AbstractContinuationProblem
@@ -87,12 +86,10 @@ def _stop_gradient(tree):
 
 
 def _jac(cp: AbstractContinuationProblem, u):
-    def fn(v):
-        # the state's dtype rules (float32 x0 with float64 args runs in float32)
-        r = cp.residual(v).astype(v.dtype)
-        return r, r
-
-    return jax.jacfwd(fn, has_aux=True)(u)
+    """`(lin, H(u))`: the problem's linearisation (the dense `H_u` by default) and its
+    residual."""
+    H, lin = cp.linearize(u)
+    return lin, H
 
 
 def corrector(cp, u_guess, w, c, tol, max_iter: int):
@@ -107,9 +104,8 @@ def corrector(cp, u_guess, w, c, tol, max_iter: int):
     def body(s):
         it, u, _, _ = s
         J, H = _jac(cp, u)
-        A = jnp.concatenate([J, w[None, :]], axis=0)
         r = jnp.concatenate([H, (jnp.dot(w, u) - c)[None]])
-        du = solve(A, r)
+        du = cp.bordered_solve(u, J, w, r)
         u_new = u - du
         nrm = jnp.max(jnp.abs(du))
         ok = nrm <= tol * (1 + jnp.max(jnp.abs(u_new)))
@@ -128,9 +124,8 @@ def point_info(cp, u, t_ref):
     of unstable directions."""
     J, _ = _jac(cp, u)
     n1 = u.shape[0]
-    A = jnp.concatenate([J, t_ref[None, :]], axis=0)
     e = jnp.zeros((n1,), u.dtype).at[-1].set(1.0)
-    t, det = lu_solve_det(A, e)
+    t, det = cp.bordered_solve(u, J, t_ref, e, with_det=True)
     t = t / _wnorm(cp, u, t)
     extra, nu = cp.tests_and_stability(u, J)
     tests = jnp.concatenate([jnp.stack([t[-1], det]), extra])

@@ -43,6 +43,13 @@ class AbstractContinuationProblem(eqx.Module):
         supports them), `data` a dict of scalars (NaN where not applicable), same keys
         always.
     - `attach_points(X)`: the branch's points with implicit derivatives (optional).
+    - `linearize(u)` → `(H(u), lin)` and `bordered_solve(u, lin, w, rhs, with_det)`: the
+        residual with a linearisation object, and the solve of `[H_u; wᵀ] x = rhs` (with
+        a scaled determinant whose sign is that of the bordered matrix, for the branch-
+        point test). Optional: the default is the dense Jacobian (`jax.jacfwd`) and one
+        LU. A boundary-value problem condenses its mesh instead (`O(ntst)` work, not
+        `O(ntst³)`). `lin` is what `tests_and_stability` and `special_data` receive as
+        `Hu` (the dense `H_u` by default).
     - `arclength_weights(u)`: per-component weights `w` of the norm `|v|² = Σ w_i v_i²`
         in which steps (and tangents) are measured at the point `u` (optional; default
         `None`, the Euclidean norm). A boundary-value problem returns quadrature
@@ -69,6 +76,27 @@ class AbstractContinuationProblem(eqx.Module):
         """`(extra_tests(u, Hu), n_unstable(u, Hu))` — what the engine evaluates at every
         point. Override to share work between the two (e.g. one eigen-decomposition)."""
         return self.extra_tests(u, Hu), self.n_unstable(u, Hu)
+
+    def linearize(self, u: Array):
+        """`(H(u), H_u)`: the residual and its dense Jacobian (forward mode)."""
+
+        def fn(v):
+            # the state's dtype rules (float32 x0 with float64 args runs in float32)
+            r = self.residual(v).astype(v.dtype)
+            return r, r
+
+        J, H = jax.jacfwd(fn, has_aux=True)(u)
+        return H, J
+
+    def bordered_solve(self, u: Array, lin, w: Array, rhs: Array, with_det: bool = False):
+        """Solve `[H_u; wᵀ] x = rhs` with `lin = H_u` from `linearize`. Returns `x`, or
+        `(x, det_value)` with `with_det` (see `gru_bif._linalg.lu_solve_det`)."""
+        from .._linalg import lu_solve_det, solve
+
+        A = jnp.concatenate([lin, w[None, :].astype(lin.dtype)], axis=0)
+        if with_det:
+            return lu_solve_det(A, rhs)
+        return solve(A, rhs)
 
     def arclength_weights(self, u: Array) -> "Array | None":
         """Weights of the step norm at `u` (see the class docstring); `None`: Euclidean."""

@@ -346,6 +346,52 @@ class CollocationProblem(AbstractContinuationProblem):
     def state(self, u):
         return u[:-1]
 
+    # ------------------------------------------------------------------ condensed solve
+    def linearize(self, u):
+        """`(H(u), lin)` with `lin` a `CollocationLinearization`: per mesh interval the
+        Jacobian of its collocation equations w.r.t. its `ncol + 1` nodes, the period
+        and the parameter (one small `jacfwd` per interval, vmapped), and the phase
+        row (linear in the nodes). `O(ntst)` work instead of a dense `O(ntst²)` Jacobian."""
+        dtype = u.dtype
+        N, m, d = self.ntst, self.ncol, self.dim
+        X, T, p = self.split(u)
+        w, L, Ld, _ = self._basis_arrays(dtype)
+        h = jnp.diff(self.mesh).astype(dtype)
+        blocks = self._blocks(X)
+
+        def local(Y, hj, T, p):
+            args = self.problem.param.set(self.problem.args, p)
+            xc = L @ Y
+            fc = jax.vmap(lambda x: self.problem.f(0.0, x, args))(xc).astype(dtype)
+            r = (Ld @ Y - hj * T * fc).reshape(-1)
+            return r, r
+
+        jl = jax.vmap(jax.jacfwd(local, argnums=(0, 2, 3), has_aux=True),
+                      in_axes=(0, 0, None, None))
+        (A, aT, ap), coll = jl(blocks, h, T, p)
+        ref = self._blocks(self.reference.astype(dtype))
+        dref = jnp.einsum("kl,jld->jkd", Ld, ref)
+        phase = jnp.sum(w[None, :, None] * jnp.einsum("kl,jld->jkd", L, blocks) * dref)
+        cY = jnp.einsum("k,kl,jkd->jld", w, L, dref)  # ∂phase/∂(block nodes)
+        cX = jnp.zeros((N * m, d), dtype).at[_block_index(N, m)].add(cY)
+        H = jnp.concatenate([coll.reshape(-1), phase[None]])
+        lin = CollocationLinearization(
+            A=A.reshape(N, m * d, (m + 1) * d), aT=aT, ap=ap, cX=cX)
+        return H, lin
+
+    def bordered_solve(self, u, lin, w, rhs, with_det: bool = False):
+        """Solve `[H_u; wᵀ] x = rhs` by condensation (AUTO's strategy): in every mesh
+        interval the collocation equations give its interior nodes and its right node
+        in terms of its left node, the period and the parameter (a small solve per
+        interval); what remains is one equation per mesh point (`ntst · d`), the phase
+        and the bordering row — a system of size `ntst · d + 2`, solved by LU with
+        pivoting (stable for the unstable directions of long orbits, unlike chaining
+        the intervals). `with_det`: also a scaled determinant with the sign of the
+        bordered matrix's (the branch-point test)."""
+        from .._linalg import lu_solve_det
+
+        return _condensed_solve(self, lin, w, rhs, with_det)
+
     def node_weights(self, dtype=None) -> Float[Array, " ntst*ncol"]:
         """Quadrature weights of the nodes for `∫₀¹ g(t) dt` (composite trapezoid on
         the nodes of every interval; they sum to 1)."""
@@ -487,6 +533,78 @@ def _critical_multiplier_data(kind, mu, T, dtype):
         "mu_im": jnp.where(has, crit.imag, nan).astype(dtype),
     }
     return valid, data
+
+
+class CollocationLinearization(eqx.Module):
+    """The collocation Jacobian by blocks (see `CollocationProblem.linearize`):
+    `A` `(ntst, ncol·d, (ncol+1)·d)` w.r.t. each interval's nodes, `aT`, `ap`
+    `(ntst, ncol·d)` w.r.t. the period and the parameter, `cX` `(ntst·ncol, d)` the
+    phase row."""
+
+    A: Array
+    aT: Array
+    ap: Array
+    cX: Array
+
+
+def _condensed_solve(cp: CollocationProblem, lin: CollocationLinearization, w, rhs,
+                     with_det: bool):
+    from .._linalg import lu_solve_det
+
+    N, m, d = cp.ntst, cp.ncol, cp.dim
+    dtype = rhs.dtype
+    nX = N * m * d
+    A = lin.A.astype(dtype)
+    A_L, S = A[:, :, :d], A[:, :, d:]  # left node | interior nodes and right node
+    rc = rhs[:nX].reshape(N, m * d)
+    B = jnp.concatenate([rc[:, :, None], A_L, lin.aT.astype(dtype)[:, :, None],
+                         lin.ap.astype(dtype)[:, :, None]], axis=-1)
+
+    def local_solve(Sj, Bj):
+        lu, piv = jax.scipy.linalg.lu_factor(Sj)
+        diag = jnp.diagonal(lu)
+        swaps = jnp.sum(piv != jnp.arange(Sj.shape[0]))
+        sgn = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
+        return jax.scipy.linalg.lu_solve((lu, piv), Bj), sgn
+
+    Z, sgn = jax.vmap(local_solve)(S, B)  # (N, m d, 1 + d + 2)
+    nI = (m - 1) * d
+    ZI, ZR = Z[:, :nI], Z[:, nI:]  # interior rows, right-node rows
+    z_I, G_I, gT_I, gp_I = ZI[..., 0], ZI[..., 1:1 + d], ZI[..., 1 + d], ZI[..., 2 + d]
+    z_R, G_R, gT_R, gp_R = ZR[..., 0], ZR[..., 1:1 + d], ZR[..., 1 + d], ZR[..., 2 + d]
+    # rows of mesh point j+1: δL_{j+1} + G_R δL_j + gT_R δT + gp_R δp = z_R
+    eyeN = jnp.eye(N, dtype=dtype)
+    diag_blk = eyeN[:, None, :, None] * G_R[:, :, None, :]
+    shift_blk = jnp.roll(eyeN, 1, axis=1)[:, None, :, None] * jnp.eye(d, dtype=dtype)[
+        None, :, None, :]
+    top = (diag_blk + shift_blk).reshape(N * d, N * d)
+    top = jnp.concatenate([top, gT_R.reshape(-1, 1), gp_R.reshape(-1, 1)], axis=1)
+
+    def border(cX, cT, cp_, rho):
+        cXn = cX.reshape(N, m, d)
+        c_L = cXn[:, 0]
+        c_I = cXn[:, 1:].reshape(N, nI)
+        row_L = c_L - jnp.einsum("ji,jid->jd", c_I, G_I)
+        row_T = cT - jnp.sum(c_I * gT_I)
+        row_p = cp_ - jnp.sum(c_I * gp_I)
+        return (jnp.concatenate([row_L.reshape(-1), row_T[None], row_p[None]]),
+                rho - jnp.sum(c_I * z_I))
+
+    zero = jnp.zeros((), dtype)
+    ph_row, ph_rhs = border(lin.cX.astype(dtype), zero, zero, rhs[nX])
+    w = w.astype(dtype)
+    ar_row, ar_rhs = border(w[:nX].reshape(N * m, d), w[nX], w[nX + 1], rhs[nX + 1])
+    M = jnp.concatenate([top, ph_row[None], ar_row[None]], axis=0)
+    rr = jnp.concatenate([z_R.reshape(-1), ph_rhs[None], ar_rhs[None]])
+    y, det = lu_solve_det(M, rr)
+    dL = y[: N * d].reshape(N, d)
+    dT, dp = y[N * d], y[N * d + 1]
+    dI = z_I - jnp.einsum("jid,jd->ji", G_I, dL) - gT_I * dT - gp_I * dp
+    dX = jnp.concatenate([dL[:, None, :], dI.reshape(N, m - 1, d)], axis=1)
+    x = jnp.concatenate([dX.reshape(-1), dT[None], dp[None]])
+    if with_det:
+        return x, jnp.prod(sgn).astype(dtype) * det
+    return x
 
 
 def _error_monitor(cp: CollocationProblem, u):
