@@ -525,34 +525,31 @@ def fig_hopf_gru(out: pathlib.Path) -> dict:
     return {"files": files, "rows": rows}
 
 
-def _homoclinic_by_bvp(pr, branches):
-    """Locate the saddle-loop by the homoclinic BVP: cycles from the (first) Hopf point
-    are continued until their period grows and the longest one passes a saddle
-    (`detect_homoclinic`); it seeds the projection-BC boundary-value problem, solved by
-    Newton for the orbit, the saddle and b2 (b1 = bh[0] fixed), once re-meshed. Returns
-    `(solution, cycle_end)` or `(None, None)`."""
+def _cycle_branches(pr, branches, p_lo, p_hi):
+    """The cycles of the network, continued (`continue_cycles`): from the (first) Hopf
+    point until their period grows at the saddle, where the homoclinic orbit is located
+    (projection-BC boundary-value problem); and the large cycles born at the SNIC,
+    started from a simulation at b2 = −0.45 and continued both ways (down to the SNIC,
+    located, and up to the end of the range). Returns `(hopf_view, [snic views])`."""
     jax, jnp = _jax()
-    from .homoclinic import detect_homoclinic, homoclinic_from_cycle, locate_homoclinic
-    from .periodic import CycleBranch, cycle_from_hopf
+    from .periodic import continue_cycles, cycle_from_hopf, cycle_from_simulation
 
+    hopf_view = None
     for br in branches:
-        if not _specials(br, "hopf"):
+        if hopf_view is not None or not _specials(br, "hopf"):
             continue
         k = [s["kind"] for s in br.special.to_list()].index("hopf")
-        cp, u0 = cycle_from_hopf(pr, br, k, dp=1e-3)
-        import warnings
-
-        with warnings.catch_warnings():  # stopping at max_steps is the plan here
-            warnings.simplefilter("ignore", UserWarning)
-            cyc = _continuation(cp, u0[:-1], u0[-1], p_min=-0.72, p_max=-0.69, ds=0.02,
-                                ds_max=0.5, max_steps=150)
-        view = CycleBranch(cp, cyc)
-        points, end = detect_homoclinic(view)
-        if not int(points.count):
-            continue
-        hp, uh = homoclinic_from_cycle(cp, view.u(len(view) - 1), "bh[0]")
-        return locate_homoclinic(hp, uh, remesh=1), end
-    return None, None
+        for sgn in (1.0, -1.0):
+            try:
+                cp, u0 = cycle_from_hopf(pr, br, k, dp=sgn * 1e-4)
+                break
+            except ValueError:
+                continue
+        hopf_view = continue_cycles(cp, u0, p_min=p_lo, p_max=p_hi)
+    cp, u = cycle_from_simulation(pr.with_p(-0.45), jnp.array([0.9, -0.5]), 300.0)
+    snic_views = [continue_cycles(cp, u, p_min=p_lo, p_max=p_hi, direction=d)
+                  for d in ("backward", "forward")]
+    return hopf_view, snic_views
 
 
 def _homoclinic_by_simulation(lo=-0.712, hi=-0.69, iterations=22):
@@ -605,7 +602,11 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
     folds, hopfs = specials["fold"], specials["hopf"]
     hc_lo, hc_hi = _homoclinic_by_simulation()
     hc = 0.5 * (hc_lo + hc_hi)
-    hom, hom_end = _homoclinic_by_bvp(pr, branches)
+    hopf_view, snic_views = _cycle_branches(pr, branches, p_lo, p_hi)
+    hom = hopf_view.end if hopf_view is not None else None
+    if hom is not None and not (hom.kind == "homoclinic" and hom.located):
+        hom = None
+    snic_end = snic_views[0].end
 
     # SNIC: past the second fold a large cycle; its period grows like (b2 - b_SN)^(-1/2)
     snic = folds[-1]["p"] if folds else float("nan")
@@ -620,43 +621,34 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
         big[d] = st
     ds_ = sorted(periods)
     slope = float(np.polyfit(np.log(ds_), np.log([periods[d] for d in ds_]), 1)[0])
-    # small cycles between Hopf and homoclinic, and large cycles past the SNIC (simulation)
-    cyc_p, cyc_lo, cyc_hi = [], [], []
-    ts_c = _times(1500.0)
-    hopf_p = hopfs[0]["p"] if hopfs else -0.7128
-    for b2 in list(np.linspace(hopf_p + 0.0015, hc - 0.0002, 5)) + list(
-            np.linspace(snic + 0.01, p_hi, 6)):
-        g = net_homoclinic(float(b2))
-        if b2 < hc:
-            x0 = _find_equilibria(g, None, jnp.array([[0.735, 0.35]])).x[0] + jnp.array([1e-3, 0])
-        else:
-            x0 = jnp.array([0.9, -0.5])
-        tr = simulate(g, None, x0, ts_c)
-        st = _cycle_stats(ts_c, tr.xs, 1)
-        if np.isfinite(st["period"]):
-            cyc_p.append(float(b2))
-            cyc_lo.append(st["min"])
-            cyc_hi.append(st["max"])
-
     fig = plt.figure(figsize=(14, 8.4))
     gs = fig.add_gridspec(2, 3, height_ratios=[1.25, 1])
     ax = fig.add_subplot(gs[0, :2])
     plot_bifurcation_diagram(branches, coord=1, ax=ax, xlabel="b_h[1] = b2", ylabel="h[1]",
                              title="U_h = [[3, −1.5], [1.5, 3]], b_h = (0.1, b2)")
-    (dots,) = ax.plot(cyc_p, cyc_lo, "o", color="tab:green", ms=3.5)
-    ax.plot(cyc_p, cyc_hi, "o", color="tab:green", ms=3.5)
-    _add_legend_entry(ax, dots, "stable cycle: min/max h[1] (simulation)", loc="center right")
-    if np.isfinite(hc):
-        (hcl,) = [ax.axvline(hc, color="tab:pink", ls="--", lw=1)]
-        _add_legend_entry(ax, hcl, f"homoclinic ≈ {hc:.4f} (simulation)", loc="center right")
+    from .periodic.plot import plot_cycle_branch
+
     # zoom on the local story
     axz = fig.add_subplot(gs[0, 2])
     plot_bifurcation_diagram(branches, coord=1, ax=axz, xlabel="b2", ylabel="h[1]",
                              legend=False, title="zoom: SN, Hopf, homoclinic")
-    axz.plot(cyc_p, cyc_lo, "o", color="tab:green", ms=3.5)
-    axz.plot(cyc_p, cyc_hi, "o", color="tab:green", ms=3.5)
-    if np.isfinite(hc):
-        axz.axvline(hc, color="tab:pink", ls="--", lw=1)
+    for a_ in (ax, axz):
+        for v in [hopf_view] + snic_views:
+            if v is not None and len(v):
+                plot_cycle_branch(v, 1, ax=a_, color="tab:green", legend=False,
+                                  labels=a_ is axz)
+        a_.set_ylabel("h[1]")
+        a_.set_xlabel("b2")
+    from matplotlib.lines import Line2D
+
+    _add_legend_entry(ax, Line2D([], [], color="tab:green", lw=1.6),
+                      "cycles: max/min h[1] (continued; stable solid, unstable dashed)",
+                      loc="center right")
+    if hom is not None:
+        (hcl,) = [ax.axvline(hom.p, color="tab:pink", ls="--", lw=1)]
+        axz.axvline(hom.p, color="tab:pink", ls="--", lw=1)
+        _add_legend_entry(ax, hcl, f"homoclinic at {hom.p:.8f} (located)",
+                          loc="center right")
     axz.set_xlim(-0.735, -0.695)
     axz.set_ylim(0.1, 0.5)
     from matplotlib.ticker import MaxNLocator
@@ -681,11 +673,10 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
             # slowly)
             xs = np.asarray(simulate(g, None, jnp.asarray(x0), _times(4000.0)).xs)
             axp.plot(xs[-600:, 0], xs[-600:, 1], color="tab:red", lw=2, zorder=4)
-        if i == 0 and hom is not None:
-            _, hxs = hom.orbit(1500)
-            hxs = np.asarray(hxs)
+        if i == 0 and hom is not None and hom.orbit:
+            hxs = np.asarray(hom.orbit)
             axp.plot(hxs[:, 0], hxs[:, 1], color="tab:pink", lw=1.5, ls="--", zorder=5,
-                     label=f"homoclinic loop (BVP) at b2 = {float(hom.p1):.6f}")
+                     label=f"homoclinic loop (BVP) at b2 = {hom.p:.6f}")
             axp.legend(loc="lower left", fontsize=7)
     fig.tight_layout()
     files = [_save(fig, out, name)]
@@ -706,21 +697,20 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
     else:
         rows.append(_row(name, "supercritical Hopf", "near −0.713", "no Hopf point found", False))
     if hom is not None:
-        hb2 = float(hom.p1)
+        hb2 = float(hom.p)
         in_bracket = hc_lo - 1e-6 <= hb2 <= hc_hi + 1e-6
         rows.append(_row(
             name, "homoclinic (saddle-loop) bifurcation: the cycle hits the saddle",
             "near −0.705",
-            f"homoclinic at b2 = {hb2:.10f} (projection-BC BVP, T = {float(hom.T):.1f}, "
-            f"started from the cycle of period {hom_end.period:.1f} detected at the end of "
-            f"the cycle branch); saddle ({float(hom.saddle[0]):.6f}, "
-            f"{float(hom.saddle[1]):.6f}), saddle quantity σ = "
-            f"{float(hom.saddle_quantity):.4f} < 0 (a stable cycle, as in the paper); "
+            f"homoclinic at b2 = {hb2:.10f} (the end of the continued cycle branch: "
+            f"projection-BC BVP started from its cycle of period {hom.period:.1f}); saddle "
+            f"({hom.x[0]:.6f}, {hom.x[1]:.6f}), saddle quantity σ = "
+            f"{hom.saddle_quantity:.4f} < 0 (a stable cycle, as in the paper); "
             f"simulation bisection [{hc_lo:.9f}, {hc_hi:.9f}] "
             f"{'contains' if in_bracket else 'does NOT contain'} it",
-            _rounds_to(hb2, "-0.705") and in_bracket and float(hom.saddle_quantity) < 0,
-            p=hb2, saddle=np.asarray(hom.saddle), saddle_quantity=float(hom.saddle_quantity),
-            T=float(hom.T), simulation_estimate=hc, bracket=[hc_lo, hc_hi]))
+            _rounds_to(hb2, "-0.705") and in_bracket and hom.saddle_quantity < 0,
+            p=hb2, saddle=np.asarray(hom.x), saddle_quantity=hom.saddle_quantity,
+            simulation_estimate=hc, bracket=[hc_lo, hc_hi]))
     else:
         rows.append(_row(name, "homoclinic (saddle-loop) bifurcation: the cycle hits the saddle",
                          "near −0.705",
@@ -730,7 +720,11 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
     rows.append(_row(
         name, "saddle and node merge on an invariant circle (SNIC): a large cycle appears",
         "near −0.514",
-        f"fold at b2 = {snic:.12f}; past it a large cycle (h[0] ∈ [{big[0.01]['min']:.3f}, "
+        f"fold at b2 = {snic:.12f}"
+        + (f" (also the located end of the continued branch of large cycles: "
+           f"{snic_end.kind} at {snic_end.p:.12f})" if snic_end is not None
+           and snic_end.located else "")
+        + f"; past it a large cycle (h[0] ∈ [{big[0.01]['min']:.3f}, "
         f"{big[0.01]['max']:.3f}]) with period " + ", ".join(
             f"{periods[d]:.1f}" for d in ds_[::-1]) + " at b2 − b_SN = "
         + ", ".join(f"{d:g}" for d in ds_[::-1]) + f": T ∝ (b2 − b_SN)^{slope:.2f} "

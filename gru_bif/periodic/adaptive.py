@@ -84,6 +84,7 @@ class CycleBranchEnd:
     saddle_type: str = ""
     eigenvalues: tuple = ()
     distance: float = float("nan")
+    orbit: tuple = ()
     message: str = ""
 
     def to_dict(self) -> dict:
@@ -297,7 +298,9 @@ def _end_at_long_cycle(cp, u, last_p, homoclinic_ntst):
         if sol.result != RESULTS.successful:
             return CycleBranchEnd("homoclinic", float(end.p), False,
                                   message=RESULTS[sol.result], **base)
+        _, oxs = sol.orbit(400)
         base.update(x=tuple(float(v) for v in np.asarray(sol.saddle)),
+                    orbit=tuple(tuple(float(v) for v in row) for row in np.asarray(oxs)),
                     saddle_quantity=float(sol.saddle_quantity),
                     eigenvalues=tuple(complex(e) for e in np.asarray(sol.eigenvalues)))
         return CycleBranchEnd("homoclinic", float(sol.p1), True, **base)
