@@ -129,6 +129,7 @@ def _rel_error(cp, u):
     return _max_error(cp, u) / (1 + jnp.max(jnp.abs(X)))
 
 
+@eqx.filter_jit
 def _refine_exact(cp: CollocationProblem, X, mesh, factor: int):
     """Node values of the orbit `X` (on `mesh`, `cp.ntst` intervals) on the mesh with
     every interval split into `factor` equal parts: the same piecewise polynomial."""
@@ -181,11 +182,24 @@ def _growth_sign(cp, u, t):
     return jnp.where(growth < 0, -t, t)
 
 
+@eqx.filter_jit
+def _bordered_tangent(cp, u, ref):
+    """The tangent at `u` from the bordered system `[H_u; refᵀ] t = e_last` (the
+    problem's own, condensed, solve), with a positive product with `ref`."""
+    _, lin = cp.linearize(u)
+    e = jnp.zeros_like(u).at[-1].set(1.0)
+    t = cp.bordered_solve(u, lin, ref, e)
+    return t / jnp.linalg.norm(t)
+
+
 def _tangent_at(cp, u, orient=None):
     """A tangent of the branch at `u` (null vector of `H_u`), oriented to have a
-    positive step-norm product with `orient` if given."""
-    t = _null_vector(cp, jnp.asarray(u))
-    return t if orient is None else _orient(cp, u, t, orient)
+    positive step-norm product with `orient` if given (then found by one bordered
+    solve with `orient` as the border; else by an SVD of the dense Jacobian)."""
+    u = jnp.asarray(u)
+    if orient is None:
+        return _null_vector(cp, u)
+    return _orient(cp, u, _bordered_tangent(cp, u, orient), orient)
 
 
 def _auto_tangent(cp, u):
