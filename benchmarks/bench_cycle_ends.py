@@ -77,7 +77,7 @@ def child_gru_bif(args) -> None:
     per = np.asarray(view.period[:n])
     end = view.end
     print(json.dumps({
-        "status": "ok", "steps": n - 1, "cold": cold, "warm": C.median(times),
+        "status": "ok", "steps": n - 1, "cold": cold, "warm": C.median(times) if times else None,
         "period_reached": float(np.max(per)), "p_last_cycle": float(view.p[n - 1]),
         "p_end": float(end.p) if end is not None else None,
         "end_kind": end.kind if end is not None else None,
@@ -115,7 +115,7 @@ def child_xpplab(args) -> None:
     i = max(range(len(per)), key=lambda k: per[k])
     lp = [q for q in o if getattr(q, "type", "") == "LP"]
     print(json.dumps({
-        "status": "ok", "steps": len(pts) - 1, "cold": cold, "warm": C.median(times),
+        "status": "ok", "steps": len(pts) - 1, "cold": cold, "warm": C.median(times) if times else None,
         "period_reached": float(per[i]), "p_last_cycle": float(pts[-1].value),
         "p_end": float(pts[i].value), "end_kind": "longest cycle", "located": False,
         "ntst_final": 40, "max_rel_error": None, "special_points": len(lp),
@@ -124,14 +124,15 @@ def child_xpplab(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="one repeat (CI smoke run)")
+    ap.add_argument("--quick", action="store_true",
+                    help="cold calls only, no warm repeat (CI smoke run)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--auto-steps", type=int, default=500)
     ap.add_argument("--out", default=str(C.RESULTS))
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.quick:
-        args.repeats = 1
+        args.repeats = 0
     if args.child:
         {"gru_bif": child_gru_bif, "xpplab": child_xpplab}[args.child](args)
         return
@@ -161,7 +162,8 @@ def main() -> None:
     r = rows.get("xpplab", {})
     if r.get("status") == "ok" and ref.get("status") == "ok":
         r["cold_ratio"] = r["cold"] / ref["cold"]
-        r["warm_ratio"] = r["warm"] / ref["warm"]
+        if r["warm"] and ref["warm"]:
+            r["warm_ratio"] = r["warm"] / ref["warm"]
     meta["load_average_at_end"] = C.load_average()
     data = {"meta": meta, "p_reference": p_ref, "rows": rows}
     md = C.header("A cycle branch to its homoclinic end (AUTO's demo `ab`)", meta)

@@ -31,6 +31,7 @@ SCRIPTS = {
     "size": "bench_size.py",
     "gradients": "bench_gradients.py",
     "cycles": "bench_cycles.py",
+    "cycle_ends": "bench_cycle_ends.py",
     "homoclinic": "bench_homoclinic.py",
     "curves": "bench_curves.py",
 }

@@ -93,6 +93,11 @@ def test_run_all_quick(tmp_path):
             assert key in row
         assert row["devices"] == int(nd)
 
+    ends = json.loads((out / "cycle_ends.json").read_text())
+    ours = ends["rows"]["gru_bif"]
+    assert ours["status"] == "ok" and ours["located"] and ours["error"] < 1e-9
+    assert ours["special_points"] == 0
+
     size = json.loads((out / "size.json").read_text())
     row = size["rows"][0]
     assert row["status"] == "ok"
