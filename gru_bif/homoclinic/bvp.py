@@ -290,6 +290,78 @@ class HomoclinicProblem(AbstractContinuationProblem):
         phase = jnp.sum(w[None, :, None] * (xc - rc) * drc)
         return jnp.concatenate([coll.reshape(-1), eq, bc0, bc1, phase[None]])
 
+    def _end_rows(self, x0, x1, xs, p1, p2):
+        """The saddle's equations and the projection boundary conditions: `2d` rows in
+        the first and last nodes, the saddle and the parameters."""
+        dtype = x0.dtype
+        f = lambda x: self.F(x, p1, p2)  # noqa: E731
+        eq = f(xs).astype(dtype)
+        A = jax.jacfwd(f)(xs).astype(dtype)
+        P_s, P_u = spectral_projectors(A)
+        bc0 = self.Q_s.astype(dtype).T @ (P_s @ (x0 - xs))
+        bc1 = self.Q_u.astype(dtype).T @ (P_u @ (x1 - xs))
+        return jnp.concatenate([eq, bc0, bc1])
+
+    def linearize(self, u):
+        """`(H(u), lin)`: the residual with its Jacobian by blocks (per mesh interval,
+        the end rows in the end nodes, saddle and parameters, the phase row), for the
+        condensed solve (`gru_bif.periodic.condense`)."""
+        dtype = u.dtype
+        N, m, d = self.ntst, self.ncol, self.dim
+        X, xs, p1, p2 = self.split(u)
+        _, _, w, L, Ld, _, _, _ = _basis(m)
+        w, L, Ld = (jnp.asarray(a, dtype) for a in (w, L, Ld))
+        h = jnp.diff(self.mesh).astype(dtype)
+        idx = _open_index(N, m)
+        blocks = X[idx]
+        T = self.T.astype(dtype)
+
+        def local(Y, hj, p1, p2):
+            args = self.args_at(p1, p2)
+            fc = jax.vmap(lambda x: self.problem.f(0.0, x, args))(L @ Y).astype(dtype)
+            r = (Ld @ Y - hj * T * fc).reshape(-1)
+            return r, r
+
+        jl = jax.vmap(jax.jacfwd(local, argnums=(0, 2, 3), has_aux=True),
+                      in_axes=(0, 0, None, None))
+        (A, a1, a2), coll = jl(blocks, h, p1, p2)
+        aG = jnp.concatenate([jnp.zeros((N, m * d, d), dtype), a1[..., None],
+                              a2[..., None]], axis=-1)
+
+        def ends(x0, x1, g):
+            r = self._end_rows(x0, x1, g[:d], g[d], g[d + 1])
+            return r, r
+
+        (e0, e1, eG), end = jax.jacfwd(ends, argnums=(0, 1, 2), has_aux=True)(
+            X[0], X[-1], u[(N * m + 1) * d:])
+        n_nodes = N * m + 1
+        end_X = jnp.zeros((2 * d, n_nodes, d), dtype).at[:, 0].set(e0).at[:, -1].set(e1)
+        ref = self.reference.astype(dtype)[idx]
+        rc = jnp.einsum("kl,jld->jkd", L, ref)
+        drc = jnp.einsum("kl,jld->jkd", Ld, ref)
+        xc = jnp.einsum("kl,jld->jkd", L, blocks)
+        phase = jnp.sum(w[None, :, None] * (xc - rc) * drc)
+        cY = jnp.einsum("k,kl,jkd->jld", w, L, drc)
+        cX = jnp.zeros((n_nodes, d), dtype).at[idx].add(cY)
+        rows_X = jnp.concatenate([end_X, cX[None]], axis=0)
+        rows_G = jnp.concatenate([eG, jnp.zeros((1, d + 2), dtype)], axis=0)
+        H = jnp.concatenate([coll.reshape(-1), end, phase[None]])
+        return H, (A.reshape(N, m * d, (m + 1) * d), aG, rows_X, rows_G)
+
+    def bordered_solve(self, u, lin, w, rhs, with_det: bool = False):
+        """`[H_u; wᵀ] x = rhs` by condensation (`gru_bif.periodic.condense`)."""
+        from ..periodic.condense import condensed_solve
+
+        A, aG, rows_X, rows_G = lin
+        dtype = rhs.dtype
+        n_nodes, d = self.num_nodes, self.dim
+        w = w.astype(dtype)
+        rows_X = jnp.concatenate([rows_X.astype(dtype), w[: n_nodes * d].reshape(
+            1, n_nodes, d)], axis=0)
+        rows_G = jnp.concatenate([rows_G.astype(dtype), w[n_nodes * d:][None]], axis=0)
+        return condensed_solve(A, aG, rows_X, rows_G, rhs, periodic=False,
+                               with_det=with_det)
+
     def state(self, u):
         return u[:-1]
 

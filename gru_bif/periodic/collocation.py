@@ -549,62 +549,17 @@ class CollocationLinearization(eqx.Module):
 
 def _condensed_solve(cp: CollocationProblem, lin: CollocationLinearization, w, rhs,
                      with_det: bool):
-    from .._linalg import lu_solve_det
+    from .condense import condensed_solve
 
     N, m, d = cp.ntst, cp.ncol, cp.dim
     dtype = rhs.dtype
     nX = N * m * d
-    A = lin.A.astype(dtype)
-    A_L, S = A[:, :, :d], A[:, :, d:]  # left node | interior nodes and right node
-    rc = rhs[:nX].reshape(N, m * d)
-    B = jnp.concatenate([rc[:, :, None], A_L, lin.aT.astype(dtype)[:, :, None],
-                         lin.ap.astype(dtype)[:, :, None]], axis=-1)
-
-    def local_solve(Sj, Bj):
-        lu, piv = jax.scipy.linalg.lu_factor(Sj)
-        diag = jnp.diagonal(lu)
-        swaps = jnp.sum(piv != jnp.arange(Sj.shape[0]))
-        sgn = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
-        return jax.scipy.linalg.lu_solve((lu, piv), Bj), sgn
-
-    Z, sgn = jax.vmap(local_solve)(S, B)  # (N, m d, 1 + d + 2)
-    nI = (m - 1) * d
-    ZI, ZR = Z[:, :nI], Z[:, nI:]  # interior rows, right-node rows
-    z_I, G_I, gT_I, gp_I = ZI[..., 0], ZI[..., 1:1 + d], ZI[..., 1 + d], ZI[..., 2 + d]
-    z_R, G_R, gT_R, gp_R = ZR[..., 0], ZR[..., 1:1 + d], ZR[..., 1 + d], ZR[..., 2 + d]
-    # rows of mesh point j+1: δL_{j+1} + G_R δL_j + gT_R δT + gp_R δp = z_R
-    eyeN = jnp.eye(N, dtype=dtype)
-    diag_blk = eyeN[:, None, :, None] * G_R[:, :, None, :]
-    shift_blk = jnp.roll(eyeN, 1, axis=1)[:, None, :, None] * jnp.eye(d, dtype=dtype)[
-        None, :, None, :]
-    top = (diag_blk + shift_blk).reshape(N * d, N * d)
-    top = jnp.concatenate([top, gT_R.reshape(-1, 1), gp_R.reshape(-1, 1)], axis=1)
-
-    def border(cX, cT, cp_, rho):
-        cXn = cX.reshape(N, m, d)
-        c_L = cXn[:, 0]
-        c_I = cXn[:, 1:].reshape(N, nI)
-        row_L = c_L - jnp.einsum("ji,jid->jd", c_I, G_I)
-        row_T = cT - jnp.sum(c_I * gT_I)
-        row_p = cp_ - jnp.sum(c_I * gp_I)
-        return (jnp.concatenate([row_L.reshape(-1), row_T[None], row_p[None]]),
-                rho - jnp.sum(c_I * z_I))
-
-    zero = jnp.zeros((), dtype)
-    ph_row, ph_rhs = border(lin.cX.astype(dtype), zero, zero, rhs[nX])
     w = w.astype(dtype)
-    ar_row, ar_rhs = border(w[:nX].reshape(N * m, d), w[nX], w[nX + 1], rhs[nX + 1])
-    M = jnp.concatenate([top, ph_row[None], ar_row[None]], axis=0)
-    rr = jnp.concatenate([z_R.reshape(-1), ph_rhs[None], ar_rhs[None]])
-    y, det = lu_solve_det(M, rr)
-    dL = y[: N * d].reshape(N, d)
-    dT, dp = y[N * d], y[N * d + 1]
-    dI = z_I - jnp.einsum("jid,jd->ji", G_I, dL) - gT_I * dT - gp_I * dp
-    dX = jnp.concatenate([dL[:, None, :], dI.reshape(N, m - 1, d)], axis=1)
-    x = jnp.concatenate([dX.reshape(-1), dT[None], dp[None]])
-    if with_det:
-        return x, jnp.prod(sgn).astype(dtype) * det
-    return x
+    rows_X = jnp.stack([lin.cX.astype(dtype), w[:nX].reshape(N * m, d)])
+    rows_G = jnp.stack([jnp.zeros((2,), dtype), w[nX:]])
+    aG = jnp.stack([lin.aT, lin.ap], axis=-1)
+    return condensed_solve(lin.A, aG, rows_X, rows_G, rhs, periodic=True,
+                           with_det=with_det)
 
 
 def _error_monitor(cp: CollocationProblem, u):
