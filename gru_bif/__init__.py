@@ -1,7 +1,7 @@
 """gru_bif: recurrent neural networks as continuous-time dynamical systems, and their
 bifurcation diagrams, in JAX."""
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 
 from ._results import RESULTS as RESULTS
 from .bifurcations.curves import (

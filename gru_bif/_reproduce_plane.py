@@ -1,5 +1,5 @@
 """`fig_parameter_plane` of `gru-bif reproduce`: the (b1, b2) plane of network 4 of
-paper.md (U_h = [[3, −1.5], [1.5, 3]], b_h = (b1, b2)), drawn from computed fold and
+paper_reference.md (U_h = [[3, −1.5], [1.5, 3]], b_h = (b1, b2)), drawn from computed fold and
 Hopf curves, with the Bogdanov–Takens point where they meet and the regions coloured by
 the number of equilibria and how many are stable. Registered in
 `gru_bif.reproduce.FIGURES`."""
@@ -55,7 +55,7 @@ def network4_curves():
 
 
 PAPER_BT = (0.033, -0.688)
-"""paper.md: the fold, Hopf and homoclinic curves meet at a BT point near (b1, b2)."""
+"""paper_reference.md: the fold, Hopf and homoclinic curves meet at a BT point near (b1, b2)."""
 
 
 def bt_points():

@@ -135,15 +135,31 @@ def cmd_continue(args) -> int:
     ds = abs(args.ds) if p_to >= p_from else -abs(args.ds)
     branches = []
     t0 = time.perf_counter()
+    import warnings
+
     for x in starts:
+        xs = "(" + ", ".join(f"{float(v):.6g}" for v in np.asarray(x).reshape(-1)) + ")"
         try:
-            br = continuation(
-                problem, x, p_from, p_min=lo, p_max=hi, ds=ds, max_steps=args.max_steps,
-                direction="both" if args.both else "forward",
-            )
-        except Exception as e:  # noqa: BLE001 - report and go on with the next start
-            print(f"start {np.asarray(x)}: {str(e).splitlines()[0]}", file=sys.stderr)
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")  # said below in the CLI's own terms
+                br = continuation(
+                    problem, x, p_from, p_min=lo, p_max=hi, ds=ds,
+                    max_steps=args.max_steps,
+                    direction="both" if args.both else "forward",
+                )
+        except (ValueError, RuntimeError) as e:
+            print(f"note: no branch from the start state {xs}: {str(e).splitlines()[0]}",
+                  file=sys.stderr)
             continue
+        reason = br.stop_reason
+        if reason.startswith("max steps"):
+            print(f"note: the branch from {xs} used all --max-steps {args.max_steps} "
+                  f"steps ({int(br.num_points)} points) before reaching --to; raise "
+                  "--max-steps (or --ds) to go further", file=sys.stderr)
+        elif reason.startswith("corrector"):
+            print(f"note: the branch from {xs} stopped after {int(br.num_points)} points: "
+                  "the corrector failed at the smallest step (a sharp turn or a "
+                  "singular point); try a smaller --ds", file=sys.stderr)
         branches.append(br)
     elapsed = time.perf_counter() - t0
     if not branches:
@@ -158,7 +174,9 @@ def cmd_continue(args) -> int:
             "format": "gru_bif.branches",
             "branches": [b.to_dict() for b in branches],
         }
-        pathlib.Path(args.out).write_text(json.dumps(payload, indent=1))
+        from .periodic.cli import _write_atomic
+
+        _write_atomic(args.out, json.dumps(payload, indent=1))
         print(f"wrote {args.out}")
     if args.plot:
         import matplotlib

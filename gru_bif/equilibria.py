@@ -233,7 +233,8 @@ class Equilibria(eqx.Module):
         return self.x[np.nonzero(mask)[0]]
 
     def summary(self) -> str:
-        """A table of the equilibria: coordinates, type, eigenvalues, residual."""
+        """A table of the equilibria: coordinates, type, eigenvalues (by decreasing real
+        part), residual."""
         if not _concrete(self.x, self.count) or np.ndim(self.count) != 0:
             return eqx.tree_pformat(self)
         n = int(self.count)
@@ -267,7 +268,9 @@ class Equilibria(eqx.Module):
         lines.append(header)
         for r, i in enumerate(idx):
             coords = " ".join(f"{x[i, j]:>+10.6f}" for j in range(show))
-            eigs = ", ".join(fmt_eig(z) for z in eig[i][:4]) + (", ..." if d > 4 else "")
+            # by decreasing real part (the most unstable first), conjugates together
+            ev = sorted(eig[i], key=lambda z: (-z.real, -z.imag))
+            eigs = ", ".join(fmt_eig(z) for z in ev[:4]) + (", ..." if d > 4 else "")
             lines.append(
                 f"  {r:>2}  {coords}{' ...' if d > show else ''}  "
                 f"{kind_name(kind[i]):<15} {res[i]:>9.1e}  {eigs}"

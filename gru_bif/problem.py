@@ -130,12 +130,9 @@ class Param(AbstractParam):
             if len(names) >= len(parts) and names[len(names) - len(parts) :] == parts:
                 matches.append((path, leaf))
         if not matches:
-            available = sorted(
-                {
-                    ".".join(n for n in (_key_name(k) for k in p) if n is not None)
-                    for p, _ in leaves_with_path
-                }
-            )
+            available = _short_names(
+                [[n for n in (_key_name(k) for k in p) if n is not None]
+                 for p, _ in leaves_with_path])
             raise ValueError(
                 f"Unknown parameter {name!r}: no entry called {dotted!r} in args. "
                 f"Available names: {available}."
@@ -172,6 +169,20 @@ class Param(AbstractParam):
         return cls(path=tuple(path), index=index, name=name.strip())
 
 
+def _short_names(paths: list) -> list:
+    """The shortest dotted suffix of each path that no other path ends with (what a
+    user types: `"bh"` rather than `"gru.bh"`), sorted and without duplicates."""
+    full = [tuple(p) for p in paths if p]
+    out = set()
+    for p in full:
+        for k in range(1, len(p) + 1):
+            suffix = p[-k:]
+            if sum(1 for q in full if q[-k:] == suffix) == 1 or k == len(p):
+                out.add(".".join(suffix))
+                break
+    return sorted(out)
+
+
 def _as_array_leaves(args: Args) -> Args:
     """Turn Python and NumPy numbers into JAX arrays so that jit treats them as traced
     (no recompilation when only values change)."""
@@ -191,14 +202,30 @@ def _as_array_leaves(args: Args) -> Args:
     return jtu.tree_map(convert, args)
 
 
+class VectorField(eqx.Module):
+    """A user's vector field `fn(t, x, args)` whose result is always a JAX array (a
+    field written to return a list or a tuple of numbers works as well). Equal when the
+    wrapped functions are equal, so it does not cause recompilation."""
+
+    fn: Callable
+
+    def __call__(self, t, x, args):
+        out = self.fn(t, x, args)
+        if isinstance(out, (list, tuple)):
+            out = jnp.stack([jnp.asarray(v) for v in out])
+        return jnp.asarray(out)
+
+
 class Problem(eqx.Module):
     """A one-parameter family of vector fields `x' = f(t, x, args)`.
 
     **Arguments:**
 
-    - `f`: the vector field with Diffrax's signature `f(t, x, args) -> dx/dt`. Pass a
-        function defined once (at module level) or an `equinox.Module`: a new lambda per
-        call is a new static value and triggers recompilation.
+    - `f`: the vector field with Diffrax's signature `f(t, x, args) -> dx/dt` (an
+        array, or a list of numbers). Pass a function defined once (at module level) or
+        an `equinox.Module`: a new lambda per call is a new static value and triggers
+        recompilation. A plain function is kept as `VectorField(f)` (`problem.f.fn` is
+        your function).
     - `args`: any pytree; numeric leaves are turned into JAX arrays.
     - `param`: which scalar of `args` is the parameter: a name (`"b"`, `"bh[0]"`,
         `"Uh[0,1]"`, `"u[0]"`) or an `AbstractParam`.
@@ -224,7 +251,7 @@ class Problem(eqx.Module):
                 "`param` must be a name such as 'b' or 'bh[0]', or a "
                 f"gru_bif.AbstractParam; got {type(param).__name__}."
             )
-        self.f = f
+        self.f = f if isinstance(f, (VectorField, eqx.Module)) else VectorField(f)
         self.args = args
         self.param = param
 

@@ -6,7 +6,7 @@ Each figure is an independent function in `FIGURES` (name -> function), so
 already in `DIR`. A figure that fails is reported as failed (and the exit code is 1);
 the others still run.
 
-The networks are those of `reference/paper.md` ("built" networks that show each
+The networks are those of `gru_bif/data/paper_reference.md` ("built" networks that show each
 phenomenon; the pseudo-line attractor's weights are reconstructed from the paper's
 figure), not the paper's own weights, which are not known.
 """
@@ -28,11 +28,11 @@ HEADER = """\
 (arXiv 1906.01005; Front. Comput. Neurosci. 15:678158).
 
 **Which weights.** The paper's own weights are not known here. Every network below is a
-*built* network from `reference/paper.md` (constructed and checked for this project to show
+*built* network from `gru_bif/data/paper_reference.md` (constructed and checked for this project to show
 the phenomenon the paper describes), except the pseudo-line attractor, whose weights are
 *reconstructed* from the nullclines of the paper's figure (x = tanh(−y), y = tanh(−x)).
 All use U_z = 0, b_z = 0 (z = 1/2), U_r = 0, b_r = 0 (r = 1/2) unless stated, no input,
-reset "before". Numbers stated "near" a value in paper.md are compared to the digits stated
+reset "before". Numbers stated "near" a value in paper_reference.md are compared to the digits stated
 (the measured value must round to them). Values marked *(simulation)* come from
 integrating the ODE (Diffrax), not from a located bifurcation point.
 """
@@ -225,7 +225,7 @@ def _continuation(*args, **kwargs):
 
 
 def ring_field(t, h, args):
-    """Network 7 of paper.md: a GRU with U_h = [[a, -c], [c, a]] (z = r = 1/2); `args`
+    """Network 7 of paper_reference.md: a GRU with U_h = [[a, -c], [c, a]] (z = r = 1/2); `args`
     holds the scalars `a` and `c`, so both off-diagonal entries move together."""
     _, jnp = _jax()
     from .models.gru import GRU
@@ -236,7 +236,7 @@ def ring_field(t, h, args):
 
 
 def coupling_field(t, h, args):
-    """Network 6 of paper.md with the coupling scaled by `s`: U_h = s·[[0, -2], [-2, 0]]
+    """Network 6 of paper_reference.md with the coupling scaled by `s`: U_h = s·[[0, -2], [-2, 0]]
     (s = 1: the pseudo-line attractor; s = 0.95 / 1.05: the ±5 % perturbations)."""
     _, jnp = _jax()
     from .models.gru import GRU

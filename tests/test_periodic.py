@@ -224,8 +224,12 @@ def test_bautin_fold_of_cycles_on_its_analytic_curve():
     problem = radial_problem(-0.1, b2, -1.0)
     eq = gru_bif.continuation(problem, jnp.zeros(2), -0.1, p_min=-0.1, p_max=0.1, ds=0.02)
     with pytest.raises(ValueError, match="other sign"):
-        cycle_from_hopf(problem, eq, dp=+0.005)  # subcritical: cycles for b1 < 0
+        cycle_from_hopf(problem, eq, dp=+0.005, side="given")  # subcritical: b1 < 0
+    # the default side="auto" picks the side where the cycles exist
+    cp_a, u0_a = cycle_from_hopf(problem, eq, dp=+0.005)
+    assert float(u0_a[-1]) == pytest.approx(-0.005)
     cp, u0 = cycle_from_hopf(problem, eq, dp=-0.005)
+    np.testing.assert_allclose(np.asarray(u0_a), np.asarray(u0))
     branch = gru_bif.continuation(
         cp, u0[:-1], u0[-1], p_min=-0.1, p_max=-0.001, ds=0.01, **CYCLE_KW
     )
@@ -399,7 +403,11 @@ def test_bad_input_messages(hopf_cycles):
     with pytest.raises(ValueError, match="not a Hopf point"):
         cycle_from_hopf(problem, eq, 5, dp=0.01)
     with pytest.raises(ValueError, match="other sign"):
-        cycle_from_hopf(problem, eq, dp=-0.01)
+        cycle_from_hopf(problem, eq, dp=-0.01, side="given")
+    # problem and branch must belong together
+    other = gru_bif.Problem(problem.f, {**problem.args, "zz": 1.0}, "zz")
+    with pytest.raises(ValueError, match="continued in"):
+        cycle_from_hopf(other, eq, dp=0.01)
     with pytest.raises(ValueError, match="shape"):
         correct_cycle(cp, u0[:-1])
 

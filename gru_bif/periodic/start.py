@@ -98,6 +98,7 @@ def cycle_from_hopf(
     ncol: int = 4,
     stability: bool = True,
     detect: bool = True,
+    side: str = "auto",
 ) -> tuple[CollocationProblem, Float[Array, " n"]]:
     """A first cycle near a Hopf point located on a branch of equilibria.
 
@@ -107,8 +108,10 @@ def cycle_from_hopf(
     - `branch`: a `gru_bif.Branch` of equilibria with a located Hopf point.
     - `index`: which entry of `branch.special` (default: the first Hopf point).
     - `dp`: the distance in the parameter from the Hopf point; the amplitude then
-        follows from `l1` (see the module docstring). Its sign must be the side where
-        cycles exist.
+        follows from `l1` (see the module docstring). With `side="auto"` (default) its
+        sign is chosen for you: the side where cycles exist (from `l1` and the
+        transversality); with `side="given"` it is kept, and a `dp` on the side
+        without cycles raises.
     - `amplitude`: or the cycle's amplitude (root-mean-square distance from the
         equilibrium, = radius for a circle); `dp` then follows from `l1`. Give both to
         bypass `l1` (needed at a degenerate Hopf point, `l1 ≈ 0`).
@@ -117,10 +120,33 @@ def cycle_from_hopf(
     **Returns:** `(cycle_problem, u0)`: the collocation problem (reference orbit = the
     guess, uniform mesh) and the guess `u0 = (nodes, T, p)`.
 
-    **Raises:** `ValueError` if the entry is not a Hopf point, if neither or a bad
-    `dp`/`amplitude` is given, if `dp` lies on the side without cycles, or if `l1` is
-    too small to convert one into the other.
+    **Raises:** `ValueError` if `problem` and `branch` do not belong together (state
+    dimension, parameter name), if the entry is not a Hopf point, if neither or a bad
+    `dp`/`amplitude` is given, if `dp` lies on the side without cycles (`side="given"`),
+    or if `l1` is too small to convert one into the other.
     """
+    if not isinstance(problem, Problem):
+        raise ValueError(
+            f"`problem` must be a gru_bif.Problem; got {type(problem).__name__}.")
+    if not isinstance(branch, Branch):
+        raise ValueError(
+            f"`branch` must be the gru_bif.Branch of equilibria with the Hopf point; got "
+            f"{type(branch).__name__}.")
+    if side not in ("auto", "given"):
+        raise ValueError(f"side={side!r}; use 'auto' or 'given'.")
+    d_branch = branch.x.shape[-1]
+    probe = jax.eval_shape(lambda x: problem.F(x, problem.p),
+                           jax.ShapeDtypeStruct((d_branch,), branch.x.dtype))
+    if probe.shape != (d_branch,):
+        raise ValueError(
+            f"The branch's states have dimension {d_branch}, but this problem's vector "
+            f"field returns shape {probe.shape} for them: pass the problem whose "
+            "equilibria the branch continues.")
+    if branch.param_name != problem.param.label:
+        raise ValueError(
+            f"The branch was continued in {branch.param_name!r}, but the problem's "
+            f"parameter is {problem.param.label!r}: pass the problem the branch was "
+            "computed with.")
     sp = branch.special
     count = int(sp.count)
     kinds = [SpecialKind(int(k)) for k in np.asarray(sp.kind)[:count]]
@@ -167,6 +193,8 @@ def cycle_from_hopf(
             )
         if amplitude is None:
             a2 = -2 * dbeta * dp / (omega * l1)
+            if a2 <= 0 and side == "auto":
+                dp, a2 = -dp, -a2
             if a2 <= 0:
                 raise ValueError(
                     f"dp={dp}: at this Hopf point (l1 = {l1:.4g}, dβ/dp = {dbeta:.4g}) "
