@@ -365,7 +365,9 @@ def _setup(problem_or_f, args, residual) -> _Setup:
             "Pass a gru_bif.Problem, a gru_bif.GRU, or a vector field f(t, x, args); "
             f"got {type(problem_or_f).__name__}."
         )
-    is_gru = f is gru_vector_field
+    from .problem import field_function
+
+    is_gru = field_function(f) is gru_vector_field
     dim = None
     if is_gru:
         dim = args["gru"].hidden_size

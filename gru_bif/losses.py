@@ -280,8 +280,10 @@ def _fold_residual(problem: Problem, residual):
     if residual is None:
         from .models.gru import gru_candidate_residual, gru_vector_field
 
-        field = getattr(problem.f, "fn", problem.f)
-        residual = gru_candidate_residual if field is gru_vector_field else problem.f
+        from .problem import field_function
+
+        residual = (gru_candidate_residual if field_function(problem.f) is gru_vector_field
+                    else problem.f)
     return lambda x, p: residual(0.0, x, problem.param.set(problem.args, p))
 
 

@@ -99,8 +99,9 @@ def _resolve(f_or_problem_or_gru, args) -> tuple[Callable, Args]:
 
 def _is_gru_field(f) -> bool:
     from .models.gru import gru_vector_field
+    from .problem import field_function
 
-    return f is gru_vector_field
+    return field_function(f) is gru_vector_field
 
 
 def _probe(f, args, d: int):

@@ -216,6 +216,12 @@ class VectorField(eqx.Module):
         return jnp.asarray(out)
 
 
+def field_function(f: Callable) -> Callable:
+    """The user's function inside a `VectorField` (else `f` itself): for identity
+    checks such as `field_function(problem.f) is gru_vector_field`."""
+    return f.fn if isinstance(f, VectorField) else f
+
+
 class Problem(eqx.Module):
     """A one-parameter family of vector fields `x' = f(t, x, args)`.
 
