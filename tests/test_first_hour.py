@@ -1,0 +1,73 @@
+"""What a newcomer meets in the first hour: fields written as lists, parameter names as
+typed, sorted eigenvalues, one version, CLI notes in the CLI's own terms."""
+
+import pathlib
+import re
+import textwrap
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gru_bif
+from gru_bif.cli import main
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def list_field(t, x, a):
+    return [a["p"] - x[0] ** 2]            # x' = p − x²: a fold at p = 0, x = 0
+
+
+def test_a_field_that_returns_a_list_works():
+    pr = gru_bif.Problem(list_field, {"p": 1.0}, "p")
+    br = gru_bif.continuation(pr, jnp.array([1.0]), 1.0, p_min=-1.0, p_max=1.0, ds=-0.05)
+    (fold,) = [s for s in br.special.to_list() if s["kind"] == "fold"]
+    assert abs(fold["p"]) < 1e-12 and abs(fold["x"][0]) < 1e-6
+    # the user's function is still there, and a new Problem of it does not recompile
+    assert pr.f.fn is list_field
+    assert gru_bif.Problem(list_field, {"p": 0.5}, "p").f == pr.f
+
+
+def test_parameter_names_in_errors_are_the_ones_to_type():
+    gru = gru_bif.GRU(jnp.eye(2))
+    with pytest.raises(ValueError) as e:
+        gru_bif.Problem.from_gru(gru, "bq[0]")
+    msg = str(e.value)
+    assert "'bh'" in msg and "gru." not in msg
+    gru_bif.Problem.from_gru(gru, "bh[0]")  # the name listed works
+
+
+def test_equilibria_list_eigenvalues_by_decreasing_real_part():
+    def saddle(t, x, a):
+        return jnp.array([-2.0 * x[0], 0.5 * x[1]])
+
+    eq = gru_bif.find_equilibria(gru_bif.Problem(saddle, {"p": 0.0}, "p"),
+                                 guesses=jnp.array([[0.1, 0.1]]))
+    row = [ln for ln in eq.summary().splitlines() if "saddle" in ln][0]
+    assert re.search(r"\+0\.5, -2\s*$", row), row
+
+
+def test_one_version():
+    readme = (ROOT / "README.md").read_text()
+    latest = re.search(r"^## Changelog\s+- (\S+) —", readme, re.M).group(1)
+    assert gru_bif.__version__ == latest
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_cli_notes_name_cli_flags(tmp_path, capsys):
+    system = tmp_path / "cubic.py"
+    system.write_text(textwrap.dedent("""
+        import jax.numpy as jnp
+        PARAMS = {"p": -1.0}
+        X0 = [-2.0]
+        def vector_field(t, x, p):
+            return jnp.array([p["p"] + x[0] - x[0] ** 3 / 3])
+        """))
+    assert main(["continue", str(system), "--param", "p", "--from", "-1", "--to", "1",
+                 "--max-steps", "3", "--no-cache"]) == 0
+    err = capsys.readouterr().err
+    assert "--max-steps 3" in err and "max_steps" not in err
+    assert ".py:" not in err  # no Python source line
+    assert len([ln for ln in err.splitlines() if ln.strip()]) == 1
+    assert np.isfinite(1.0)
