@@ -25,7 +25,41 @@ SPECIAL_STYLE = {
 BRANCH_COLOR = "black"
 
 
+class Readout:
+    """A trained network's readout as a diagram coordinate: `y_k = (W h + b)_k`, what
+    the network's users think in. Pass it as `coord` to `plot_bifurcation_diagram` or
+    `plot_cycle_branch` to draw the diagram in output space.
+
+    **Arguments:** `W`: `(m_out, d)` readout weights (PyTorch's `nn.Linear.weight`);
+    `b`: `(m_out,)` bias (default 0); `index`: which output; `name`: axis label stem.
+    """
+
+    def __init__(self, W, b=None, index: int = 0, name: str = "y"):
+        W = np.atleast_2d(np.asarray(W, float))
+        b = np.zeros(W.shape[0]) if b is None else np.asarray(b, float).reshape(-1)
+        if b.shape != (W.shape[0],):
+            raise ValueError(f"readout bias has shape {b.shape}; W has {W.shape[0]} rows, "
+                             f"so b needs shape ({W.shape[0]},).")
+        if not 0 <= int(index) < W.shape[0]:
+            raise ValueError(f"index={index}; the readout has {W.shape[0]} outputs.")
+        self.w, self.b0, self.index = W[int(index)], float(b[int(index)]), int(index)
+        self.label = f"{name}[{int(index)}] = (W h + b)[{int(index)}]"
+
+    def project(self, X):
+        """`(..., d) -> (...)`: the output of states `X`."""
+        X = np.asarray(X, float)
+        if X.shape[-1] != self.w.shape[0]:
+            raise ValueError(f"states have dimension {X.shape[-1]}; the readout expects "
+                             f"{self.w.shape[0]}.")
+        return X @ self.w + self.b0
+
+    def __call__(self, h):
+        return float(self.project(h))
+
+
 def _coordinate(coord, x):
+    if isinstance(coord, Readout):
+        return coord.project(x)
     if callable(coord):
         return np.asarray([coord(xi) for xi in x])
     if coord == "norm":
@@ -52,8 +86,9 @@ def plot_bifurcation_diagram(
     **Arguments:**
 
     - `branches`: a `Branch` or a list of them.
-    - `coord`: which state coordinate (`int`), `"norm"` (Euclidean norm), or a
-        function of the state.
+    - `coord`: which state coordinate (`int`), `"norm"` (Euclidean norm), a
+        `Readout` (a trained network's output `(W h + b)_k`: the diagram in output
+        space), or a function of the state.
     - `ax`: a matplotlib Axes (a new figure if omitted).
     - `color`: line colour (default black).
     - `labels`: write the abbreviation next to each special point.
@@ -129,7 +164,9 @@ def plot_bifurcation_diagram(
         ax.legend(handles=handles, loc="best", fontsize=8, framealpha=0.8)
     ax.set_xlabel(xlabel or param_name)
     if ylabel is None:
-        ylabel = "|x|" if coord == "norm" else (f"x[{coord}]" if isinstance(coord, int) else "")
+        ylabel = ("|x|" if isinstance(coord, str) and coord == "norm"
+                  else f"x[{coord}]" if isinstance(coord, int)
+                  else getattr(coord, "label", ""))
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)

@@ -92,7 +92,8 @@ def plot_parameter_plane(
         `region_counts`): the plane is coloured by the pair (number of equilibria,
         number stable), with a legend entry per pair.
     - `transpose`: draw `p2` on the horizontal axis and `p1` on the vertical one.
-    - `labels`, `legend`, `xlabel`, `ylabel`, `xlim`, `ylim`, `title`: as usual.
+    - `labels`, `legend`, `xlabel`, `ylabel`, `xlim`, `ylim`, `title`: as usual; special
+        points outside `xlim` × `ylim` are left out of the picture and of the legend.
 
     **Returns:** the Axes.
     """
@@ -163,6 +164,9 @@ def plot_parameter_plane(
             q1, q2 = s.get("p1", s["x"][-1]), s["p"]
             if transpose:
                 q1, q2 = q2, q1
+            if (xlim is not None and not min(xlim) <= q1 <= max(xlim)) or (
+                    ylim is not None and not min(ylim) <= q2 <= max(ylim)):
+                continue  # outside the picture: neither drawn nor in the legend
             ax.plot(q1, q2, st["marker"], color=st["color"], ms=9, zorder=5,
                     markeredgecolor="k", markeredgewidth=0.6)
             if labels:

@@ -72,6 +72,41 @@ def bt_points():
     return sorted(out["fold"], key=dist), sorted(out["hopf"], key=dist)
 
 
+def homoclinic_curve_from_bt(pr, bt):
+    """The homoclinic curve of network 4 from its BT point (normal-form predictor,
+    located by the projection BVP, continued in b1 = bh[0] over `B1_RANGE`); a
+    `HomoclinicBranch` or `None`."""
+    import jax.numpy as jnp
+
+    from ._results import RESULTS
+    from .continuation import continuation
+    from .homoclinic import HomoclinicBranch, homoclinic_from_bt, locate_homoclinic
+
+    x = jnp.asarray(bt["x"][:-1])
+    hp, u0 = homoclinic_from_bt(pr, "bh[0]", (x, bt["p1"], bt["p"]), eps=0.15)
+    sol = locate_homoclinic(hp, u0, remesh=1, throw=False)
+    if sol.result != RESULTS.successful:
+        return None
+    curve = continuation(sol.problem.with_reference(sol.u), sol.u[:-1], sol.u[-1],
+                         p_min=B1_RANGE[0], p_max=B1_RANGE[1], ds=0.01, ds_max=0.05,
+                         max_steps=300, throw=False)
+    return HomoclinicBranch(sol.problem, curve)
+
+
+def _draw_homoclinic(ax, view, label):
+    """The homoclinic curve in the (b1, b2) plane: solid where σ < 0 (a stable cycle is
+    born from the loop), dashed where σ > 0."""
+    d = view.trimmed()
+    b1, b2, stable = d["p2"], d["p1"], d["saddle_quantity"] < 0
+    start = 0
+    for k in range(1, len(b1) + 1):
+        if k == len(b1) or stable[k] != stable[start]:
+            seg = slice(start, min(k + 1, len(b1)))
+            ax.plot(b1[seg], b2[seg], "-" if stable[start] else "--", color="tab:pink",
+                    lw=1.6, zorder=2, label=label if start == 0 else None)
+            start = k
+
+
 def fig_parameter_plane(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
@@ -87,15 +122,31 @@ def fig_parameter_plane(out: pathlib.Path) -> dict:
     b2s = np.linspace(-0.9, -0.4, 41)
     num, nst = region_counts(_problem(net_homoclinic(-0.8), "bh[0]"), "bh[1]", b1s, b2s)
 
+    hom = homoclinic_curve_from_bt(pr, bt_f[0]) if bt_f else None
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     for ax, lim, title in (
-            (axes[0], None, "U_h = [[3, −1.5], [1.5, 3]], b_h = (b1, b2): fold and Hopf curves"),
+            (axes[0], None, "U_h = [[3, −1.5], [1.5, 3]], b_h = (b1, b2): fold, Hopf and "
+             "homoclinic curves"),
             (axes[1], ((-0.02, 0.09), (-0.74, -0.66)), "zoom: the Bogdanov–Takens point")):
+        xlim = lim[0] if lim else B1_RANGE
+        ylim = lim[1] if lim else (-0.9, -0.4)
         plot_parameter_plane(curves, ax=ax, transpose=True, regions=(b1s, b2s, num, nst),
                              xlabel="b1 = b_h[0]", ylabel="b2 = b_h[1]", title=title,
-                             legend=lim is None)
-        ax.set_xlim(*(lim[0] if lim else B1_RANGE))
-        ax.set_ylim(*(lim[1] if lim else (-0.9, -0.4)))
+                             legend=lim is None, xlim=xlim, ylim=ylim)
+        if hom is not None:
+            label = "homoclinic (from the BT point; dashed: σ > 0)"
+            _draw_homoclinic(ax, hom, label)
+            leg = ax.get_legend()
+            if leg is not None:
+                from matplotlib.lines import Line2D
+
+                handles = list(leg.legend_handles)
+                for h, t in zip(handles, leg.get_texts()):
+                    h.set_label(t.get_text())
+                handles.append(Line2D([], [], color="tab:pink", lw=1.6, label=label))
+                ax.legend(handles=handles, loc="best", fontsize=7, framealpha=0.85)
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
     fig.tight_layout()
     files = [_save(fig, out, name)]
 
@@ -115,6 +166,22 @@ def fig_parameter_plane(out: pathlib.Path) -> dict:
     else:
         rows.append(_row(name, "Bogdanov–Takens point", "near (0.033, −0.688)",
                          "no BT point found on the fold curves", False))
+    if hom is not None:
+        d = hom.trimmed()
+        order = np.argsort(d["p2"])
+        b2_at = float(np.interp(0.1, d["p2"][order], d["p1"][order]))
+        ok = bool(np.min(d["p2"]) <= 0.1 <= np.max(d["p2"]))
+        rows.append(_row(
+            name, "a homoclinic curve leaves the BT point (the saddle loop of the b2 "
+            "branch at b1 = 0.1 lies on it)", "near (0.1, −0.705)",
+            f"continued from the BT point: b2 = {b2_at:.8f} at b1 = 0.1 (interpolated "
+            f"between computed points; {len(d['p2'])} points, b1 from {d['p2'][0]:.4f} to "
+            f"{d['p2'][-1]:.4f}); compare the located saddle loop of "
+            "fig_homoclinic_network", ok and _rounds_to(b2_at, "-0.705"), b2=b2_at))
+    else:
+        rows.append(_row(name, "a homoclinic curve leaves the BT point", "near (0.1, −0.705)",
+                         "the homoclinic orbit could not be located from the BT point",
+                         False))
     # the Hopf curve at b1 = 0.1 passes through the one-parameter Hopf point (b2 ≈ −0.713)
     for kind, c in curves:
         if kind != "hopf":

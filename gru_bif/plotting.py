@@ -473,7 +473,59 @@ def plot_flow_1d(
     return ax
 
 
+def plot_output_portrait(problem, readout, x0s, *, t1: float = 50.0, n: int = 400, ax=None,
+                         equilibria=None, color: str = "tab:gray", title: str | None = None):
+    """A phase portrait in a trained network's output space: trajectories of
+    `problem` (a `gru_bif.Problem` at its current parameter value, any dimension `d`)
+    from the states `x0s` `(N, d)`, drawn through a two-output readout `y = W h + b`,
+    with the equilibria (a `find_equilibria` result, optional) marked by stability.
+
+    **Arguments:** `readout`: `(W, b)` with `W` of shape `(2, d)` (or more rows: the
+    first two are drawn) and `b` of shape `(rows,)`; `t1`: integration time; `n`:
+    samples per trajectory; `ax`, `color`, `title` as usual.
+
+    **Returns:** the Axes.
+    """
+    import jax.numpy as jnp
+
+    from ._plot_diagram import Readout
+    from .simulate import simulate
+
+    plt = _pyplot()
+    W, b = readout
+    W = np.atleast_2d(np.asarray(W, float))
+    if W.shape[0] < 2:
+        raise ValueError(f"the readout has {W.shape[0]} output(s); a portrait needs two "
+                         "(use plot_bifurcation_diagram with a Readout for one).")
+    r0, r1 = Readout(W, b, 0), Readout(W, b, 1)
+    x0s = np.atleast_2d(np.asarray(x0s, float))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    ts = jnp.linspace(0.0, float(t1), int(n))
+    tr = simulate(problem, None, jnp.asarray(x0s), ts)
+    xs = np.asarray(tr.xs)  # (N, n, d)
+    for k in range(xs.shape[0]):
+        ax.plot(r0.project(xs[k]), r1.project(xs[k]), color=color, lw=0.9)
+        ax.plot(r0.project(xs[k, :1]), r1.project(xs[k, :1]), "o", color=color, ms=2.5)
+    if equilibria is not None:
+        m = int(equilibria.count)
+        X = np.asarray(equilibria.x)[:m]
+        ev = np.asarray(equilibria.eigenvalues)[:m]
+        stable = np.all(ev.real < 0, axis=-1)
+        ax.plot(r0.project(X[stable]), r1.project(X[stable]), "o", color="k", ms=7,
+                ls="none", label="stable equilibrium", zorder=5)
+        ax.plot(r0.project(X[~stable]), r1.project(X[~stable]), "o", mfc="white",
+                color="tab:red", ms=7, ls="none", label="unstable equilibrium", zorder=5)
+        ax.legend(loc="best", fontsize=8)
+    ax.set_xlabel(r0.label)
+    ax.set_ylabel(r1.label)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 from ._plot_diagram import (  # noqa: E402  (bifurcation diagrams share this module)
+    Readout as Readout,
     SPECIAL_STYLE as SPECIAL_STYLE,
     plot_bifurcation_diagram as plot_bifurcation_diagram,
 )

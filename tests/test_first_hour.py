@@ -71,3 +71,51 @@ def test_cli_notes_name_cli_flags(tmp_path, capsys):
     assert ".py:" not in err  # no Python source line
     assert len([ln for ln in err.splitlines() if ln.strip()]) == 1
     assert np.isfinite(1.0)
+
+
+def test_diagram_in_output_space():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gru_bif.plotting import Readout, plot_bifurcation_diagram
+
+    th = np.pi / 4
+    Uh = 3 * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    pr = gru_bif.Problem.from_gru(gru_bif.GRU(Uh), "bh[0]")
+    br = gru_bif.continuation(pr, jnp.zeros(2), -1.0, p_min=-1.0, p_max=1.0, ds=0.05)
+    W, b = np.array([[1.0, -2.0], [0.5, 0.5]]), np.array([0.1, -0.3])
+    ro = Readout(W, b, index=0)
+    ax = plot_bifurcation_diagram(br, coord=ro)
+    n = int(br.num_points)
+    want = np.asarray(br.x[:n]) @ W[0] + b[0]
+    sp = np.asarray([s["x"] for s in br.special.to_list()]) @ W[0] + b[0]
+    got = np.concatenate([ln.get_ydata() for ln in ax.get_lines()
+                          if len(ln.get_ydata()) > 1])
+    # every drawn point is an output W[0]·h + b[0] of a branch point (or of a located
+    # special point, where the curve is split), and every branch point is drawn
+    both = np.concatenate([want, sp])
+    assert np.max(np.min(np.abs(got[:, None] - both[None, :]), axis=1)) < 1e-12
+    assert np.max(np.min(np.abs(want[:, None] - got[None, :]), axis=1)) < 1e-12
+    assert ax.get_ylabel().startswith("y[0]")
+    with pytest.raises(ValueError, match="bias"):
+        Readout(W, np.zeros(3))
+
+
+def test_portrait_in_output_space():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gru_bif.plotting import plot_output_portrait
+
+    gru = gru_bif.GRU.random(__import__("jax").random.PRNGKey(1), 4, scale=2.0)
+    pr = gru_bif.Problem.from_gru(gru, "bh[0]")
+    eq = gru_bif.find_equilibria(pr, guesses=np.random.default_rng(0).uniform(-1, 1, (20, 4)))
+    W, b = np.random.default_rng(1).normal(size=(2, 4)), np.array([0.0, 1.0])
+    x0s = np.random.default_rng(2).uniform(-0.9, 0.9, (3, 4))
+    ax = plot_output_portrait(pr, (W, b), x0s, t1=20.0, n=50, equilibria=eq)
+    first = ax.get_lines()[0]
+    np.testing.assert_allclose(first.get_xdata()[0], x0s[0] @ W[0] + b[0], atol=1e-12)
+    np.testing.assert_allclose(first.get_ydata()[0], x0s[0] @ W[1] + b[1], atol=1e-12)
+    assert ax.get_xlabel().startswith("y[0]") and ax.get_ylabel().startswith("y[1]")
+    with pytest.raises(ValueError, match="two"):
+        plot_output_portrait(pr, (W[:1], b[:1]), x0s)

@@ -97,7 +97,8 @@ def plot_cycle_branch(
     coordinate `coord` over each cycle against the parameter (add the equilibria with
     `gru_bif.plotting.plot_bifurcation_diagram(branch, ax=ax)`).
 
-    **Arguments:** `view`: a `CycleBranch`; `coord`: the state coordinate; `ax`: a
+    **Arguments:** `view`: a `CycleBranch`; `coord`: the state coordinate, or a
+    `gru_bif.plotting.Readout` (the cycles in a trained network's output space); `ax`: a
     matplotlib Axes (new figure if omitted); `color`: the cycles' colour; `labels`:
     write LPC/PD/NS next to special points; `legend`: add a legend. A located end of
     the branch (`view.end`: Hopf point, homoclinic orbit, SNIC) is marked at its
@@ -107,30 +108,41 @@ def plot_cycle_branch(
     """
     import matplotlib.pyplot as plt
 
+    from .._plot_diagram import Readout
+
     _check_view(view)
-    if not 0 <= int(coord) < view.problem.dim:
-        raise ValueError(f"coord={coord}; use 0 to {view.problem.dim - 1}.")
+    readout = coord if isinstance(coord, Readout) else None
+    if readout is None and not 0 <= int(coord) < view.problem.dim:
+        raise ValueError(f"coord={coord}; use 0 to {view.problem.dim - 1}, or a Readout.")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     t = view.trimmed()
     p, st = t["p"], t["stable"]
-    _runs(p, t["x_max"][:, coord], st, ax, color)
-    _runs(p, t["x_min"][:, coord], st, ax, color)
+    if readout is None:
+        y_max, y_min = t["x_max"][:, coord], t["x_min"][:, coord]
+    else:  # the output over every cycle (200 phases each)
+        ys = readout.project(np.asarray(view.orbits(200))[: len(p)])
+        y_max, y_min = ys.max(axis=1), ys.min(axis=1)
+    _runs(p, y_max, st, ax, color)
+    _runs(p, y_min, st, ax, color)
     seen = {}
     for k, kind, style in _specials(view):
         u = np.append(np.asarray(view.special.x[k]), float(view.special.p[k]))
         fine = np.asarray(view.problem._fine(view.problem.split(u)[0], 8))
+        col = fine[:, coord] if readout is None else readout.project(fine)
         pk = float(view.special.p[k])
-        for y in (fine[:, coord].max(), fine[:, coord].min()):
+        for y in (col.max(), col.min()):
             ax.plot(pk, y, marker=style["marker"], color=style["color"], ls="none",
                     zorder=5)
         if labels:
-            ax.annotate(style["abbrev"], (pk, fine[:, coord].max()),
+            ax.annotate(style["abbrev"], (pk, col.max()),
                         textcoords="offset points", xytext=(4, 4), fontsize=8)
         seen[kind] = style
-    _draw_end(view, coord, ax, labels, seen)
+    _draw_end(view, coord, ax, labels, seen,
+              y_of=None if readout is None else (lambda e: readout.project(e.x)))
     ax.set_xlabel(view.param_name)
-    ax.set_ylabel(f"max / min x[{coord}] over the cycle")
+    ax.set_ylabel(f"max / min x[{coord}] over the cycle" if readout is None
+                  else f"max / min {readout.label} over the cycle")
     if legend:
         _legend(ax, seen, color)
     return ax
