@@ -90,7 +90,8 @@ def plot_parameter_plane(
     - `regions`: optional `(xs, ys, number, number_stable)` in plot coordinates
         (horizontal grid, vertical grid, arrays of shape `(len(ys), len(xs))`, e.g. from
         `region_counts`): the plane is coloured by the pair (number of equilibria,
-        number stable), with a legend entry per pair.
+        number stable), with a legend entry per pair; each region is filled by the
+        half-level contour of its indicator (boundaries to within a grid cell).
     - `transpose`: draw `p2` on the horizontal axis and `p1` on the vertical one.
     - `labels`, `legend`, `xlabel`, `ylabel`, `xlim`, `ylim`, `title`: as usual; special
         points outside `xlim` × `ylim` are left out of the picture and of the legend.
@@ -121,8 +122,14 @@ def plot_parameter_plane(
         for k, key in enumerate(keys):
             code[(np.asarray(num) == key[0]) & (np.asarray(nst) == key[1])] = k
         cmap = plt.get_cmap("Pastel2" if len(keys) <= 8 else "tab20", max(len(keys), 1))
-        ax.pcolormesh(p1s, p2s, code, cmap=cmap, vmin=-0.5, vmax=len(keys) - 0.5,
-                      shading="auto", alpha=0.7, zorder=0)
+        # each region filled by the 1/2-contour of its indicator on the grid: boundaries
+        # follow the (exactly drawn) curves to within a grid cell, without the grid's
+        # staircase
+        g1, g2 = np.meshgrid(np.asarray(p1s, float), np.asarray(p2s, float))
+        for k in range(len(keys)):
+            ind = (code == k).astype(float)
+            ax.contourf(g1, g2, ind, levels=[0.5, 1.5], colors=[cmap(k)], alpha=0.7,
+                        zorder=0, antialiased=True)
         for k, key in enumerate(keys):
             handles.append(Patch(color=cmap(k), alpha=0.7,
                                  label=f"{key[0]} equilibri{'um' if key[0] == 1 else 'a'}, {key[1]} stable"))

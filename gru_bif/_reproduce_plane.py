@@ -87,9 +87,13 @@ def homoclinic_curve_from_bt(pr, bt):
     sol = locate_homoclinic(hp, u0, remesh=1, throw=False)
     if sol.result != RESULTS.successful:
         return None
-    curve = continuation(sol.problem.with_reference(sol.u), sol.u[:-1], sol.u[-1],
-                         p_min=B1_RANGE[0], p_max=B1_RANGE[1], ds=0.01, ds_max=0.05,
-                         max_steps=300, throw=False)
+    import warnings
+
+    with warnings.catch_warnings():  # stopping at max_steps (b1 ≈ 0.26) is the plan
+        warnings.simplefilter("ignore", UserWarning)
+        curve = continuation(sol.problem.with_reference(sol.u), sol.u[:-1], sol.u[-1],
+                             p_min=B1_RANGE[0], p_max=B1_RANGE[1], ds=0.01, ds_max=0.05,
+                             max_steps=300, throw=False)
     return HomoclinicBranch(sol.problem, curve)
 
 
@@ -130,7 +134,9 @@ def fig_parameter_plane(out: pathlib.Path) -> dict:
             (axes[1], ((-0.02, 0.09), (-0.74, -0.66)), "zoom: the Bogdanov–Takens point")):
         xlim = lim[0] if lim else B1_RANGE
         ylim = lim[1] if lim else (-0.9, -0.4)
-        plot_parameter_plane(curves, ax=ax, transpose=True, regions=(b1s, b2s, num, nst),
+        # regions on the full view only: the zoom spans a few cells of their grid
+        plot_parameter_plane(curves, ax=ax, transpose=True,
+                             regions=(b1s, b2s, num, nst) if lim is None else None,
                              xlabel="b1 = b_h[0]", ylabel="b2 = b_h[1]", title=title,
                              legend=lim is None, xlim=xlim, ylim=ylim)
         if hom is not None:
