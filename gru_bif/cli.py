@@ -18,6 +18,7 @@ turn it off), so a second run starts faster.
 
 import argparse
 import json
+import re
 import os
 import pathlib
 import sys
@@ -395,7 +396,31 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+_NUMBERS = re.compile(r"-\s*[0-9.]+([eE][-+]?[0-9]+)?(\s*[, ]\s*-?\s*[0-9.]+([eE][-+]?[0-9]+)?)*,?")
+
+
+def join_negative_values(argv: list) -> list:
+    """`["--x0", "-0.6,-0.3"]` → `["--x0=-0.6,-0.3"]`: argparse takes a value that starts
+    with `-` and is not a single number for an option; a list of numbers after an
+    option is its value (`--x0`, `--input`, `--from`, `--set` alike)."""
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        # a single number is left alone: argparse reads it, and options such as
+        # `--range MIN MAX` take several
+        if (a.startswith("--") and "=" not in a and i + 1 < len(argv)
+                and "," in argv[i + 1] and argv[i + 1].lstrip().startswith("-")
+                and _NUMBERS.fullmatch(argv[i + 1].strip())):
+            out.append(f"{a}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def main(argv=None) -> int:
+    argv = join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     if getattr(args, "coord", None) not in (None, "norm"):
         try:

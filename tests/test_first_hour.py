@@ -119,3 +119,25 @@ def test_portrait_in_output_space():
     assert ax.get_xlabel().startswith("y[0]") and ax.get_ylabel().startswith("y[1]")
     with pytest.raises(ValueError, match="two"):
         plot_output_portrait(pr, (W[:1], b[:1]), x0s)
+
+
+def test_cli_takes_negative_number_lists_after_an_option(tmp_path, capsys):
+    from gru_bif.cli import join_negative_values
+
+    assert join_negative_values(["continue", "s.py", "--x0", "-0.6,-0.3", "--to", "-1",
+                                 "--both"]) == ["continue", "s.py", "--x0=-0.6,-0.3",
+                                                "--to", "-1", "--both"]
+    assert join_negative_values(["--range", "-0.3", "0.4"]) == ["--range", "-0.3", "0.4"]
+    assert join_negative_values(["--set", "a=-1"]) == ["--set", "a=-1"]
+    system = tmp_path / "plane.py"
+    system.write_text(textwrap.dedent("""
+        import jax.numpy as jnp
+        PARAMS = {"p": 1.0}
+        X0 = [1.0, 0.0]
+        def vector_field(t, x, p):
+            return jnp.array([p["p"] - x[0] ** 2, -x[1]])
+        """))
+    assert main(["continue", str(system), "--param", "p", "--from", "1", "--to", "-1",
+                 "--x0", "-1,-0.5", "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "fold" in out  # the lower branch x = -√p runs into the fold at p = 0
