@@ -40,6 +40,7 @@ import numpy as np
 
 from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
+from ..problem import AbstractParam
 from .collocation import (
     CollocationProblem,
     CycleBranch,
@@ -268,21 +269,20 @@ def _hopf_solve(problem, y0, c):
     return y, ok, l1
 
 
-def _fixed_param():
-    from ..problem import AbstractParam
+class FixedParam(AbstractParam):
+    """A stand-in second parameter for locating a homoclinic orbit in one parameter: it
+    reads 0 and changes nothing. One class at module level, so every location shares
+    one compiled program (a class made per call would be a new static value)."""
 
-    class FixedParam(AbstractParam):
-        def get(self, args):
-            return jnp.zeros(())
+    def get(self, args):
+        return jnp.zeros(())
 
-        def set(self, args, value):
-            return args
+    def set(self, args, value):
+        return args
 
-        @property
-        def label(self) -> str:
-            return "(fixed)"
-
-    return FixedParam()
+    @property
+    def label(self) -> str:
+        return "(fixed)"
 
 
 def _end_at_long_cycle(cp, u, last_p, homoclinic_ntst):
@@ -304,7 +304,7 @@ def _end_at_long_cycle(cp, u, last_p, homoclinic_ntst):
         rate = min(abs(e.real) for e in ev)
         T_hom = max(float(end.period), 2 * math.log(1e6) / max(rate, 1e-12))
         try:
-            hp, h0 = homoclinic_from_cycle(cp, u, _fixed_param(), T=T_hom,
+            hp, h0 = homoclinic_from_cycle(cp, u, FixedParam(), T=T_hom,
                                            ntst=homoclinic_ntst)
             sol = locate_homoclinic(hp, h0, throw=False, remesh=1)
         except (ValueError, RuntimeError) as e:
