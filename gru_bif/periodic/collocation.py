@@ -27,14 +27,14 @@ reference (a shift that minimises the L2 distance to it is locally unique). For 
 runs over large changes of shape, continue in pieces and reset the reference with
 `cp.with_reference(u)` (and, at the same time, the mesh with `adapt_mesh`).
 
-**Size limits.** The engine forms the Jacobian densely (`jax.jacfwd`, `N m d + 2`
-columns) and factors it with dense LU at every Newton iteration: `O((N m d)³)`. That is
-fine for `N m d` up to a few hundred (the default 40 × 4 mesh in 2-D: 322 unknowns;
-measured on a loaded 2-core CPU: 2 ms for the Jacobian, 4–5 ms for the LU, about 9–17 ms
-per continuation step); for `d ≳ 5` lower `ntst`, or expect seconds per step. On a
-shared CPU, multithreaded OpenBLAS can make that LU 50× slower
-(`OPENBLAS_NUM_THREADS=1` avoids it). Orbits with sharp features or long periods (near a homoclinic
-orbit) need more intervals where the orbit moves fast: use `adapt_mesh` between runs.
+**Cost.** The Jacobian is formed by blocks (`linearize`: one small `jacfwd` per mesh
+interval) and each Newton step is solved by condensation (`bordered_solve`, see
+`gru_bif.periodic.condense`): per-interval eliminations, then a pivoted LU of size
+`N d + 2`. Measured on 2 CPU cores (load ~2): one linearisation and solve takes 0.4 ms
+on the default 40 × 4 mesh in 2-D and 1.9 ms on 160 × 4, against 3 ms and 54 ms for the
+dense Jacobian and LU. Orbits with sharp features or long periods (near a homoclinic
+orbit) need more intervals where the orbit moves fast: `continue_cycles` moves and
+grows the mesh during a run; with `gru_bif.continuation` use `adapt_mesh` between runs.
 
 **Accuracy.** Collocation at Gauss points is superconvergent: mesh values, the period
 and the parameter converge like `h^{2m}`, values inside intervals like `h^{m+1}`
