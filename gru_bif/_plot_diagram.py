@@ -91,7 +91,9 @@ def plot_bifurcation_diagram(
         space), or a function of the state.
     - `ax`: a matplotlib Axes (a new figure if omitted).
     - `color`: line colour (default black).
-    - `labels`: write the abbreviation next to each special point.
+    - `labels`: write the abbreviation next to each special point (with
+        "(degenerate)" where a normal-form coefficient vanishes, e.g. a Hopf point
+        with `l1 = 0`; see `gru_bif.branch.is_degenerate`).
 
     **Returns:** the Axes.
     """
@@ -144,8 +146,9 @@ def plot_bifurcation_diagram(
                 markeredgecolor="k", markeredgewidth=0.6,
             )
             if labels:
+                text = style["abbrev"] + (" (degenerate)" if s.get("degenerate") else "")
                 ax.annotate(
-                    style["abbrev"], (s["p"], ys), textcoords="offset points",
+                    text, (s["p"], ys), textcoords="offset points",
                     xytext=(5, 5), fontsize=9, color=style["color"],
                 )
             kinds_seen.add(k)

@@ -177,7 +177,8 @@ def plot_parameter_plane(
             ax.plot(q1, q2, st["marker"], color=st["color"], ms=9, zorder=5,
                     markeredgecolor="k", markeredgewidth=0.6)
             if labels:
-                ax.annotate(st["abbrev"], (q1, q2), textcoords="offset points",
+                text = st["abbrev"] + (" (degenerate)" if s.get("degenerate") else "")
+                ax.annotate(text, (q1, q2), textcoords="offset points",
                             xytext=(6, 6), fontsize=9, color=st["color"])
             if k not in kinds_seen:
                 handles.append(Line2D([], [], ls="", marker=st["marker"], color=st["color"],

@@ -6,6 +6,8 @@ import pathlib
 
 import numpy as np
 
+from ._io import write_atomic
+
 RETRAIN = {"on": False}
 """Set by `gru_bif.reproduce.run(..., retrain=True)`: `fig_trained` trains the networks
 again (about a minute per task on 2 cores) instead of loading the shipped weights."""
@@ -26,8 +28,8 @@ def fig_census(out: pathlib.Path) -> dict:
         "z = r = 1/2": C.census(CENSUS_SCALES, CENSUS_N, seed=0, fixed_gates=True),
     }
     for label, tab in tabs.items():
-        (out / f"census_{'random' if 'random' in label else 'fixed'}_gates.json").write_text(
-            tab.to_json())
+        write_atomic(out / f"census_{'random' if 'random' in label else 'fixed'}_gates.json",
+                     tab.to_json())
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     tr = tabs["random gates"]
     cf = tr.count_fractions()

@@ -7,6 +7,8 @@ makes results pytrees of static shape, so `jit`, `vmap` and `grad` work through 
 
 import enum
 import json
+import numbers
+import os
 from typing import Any
 
 import equinox as eqx
@@ -14,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._custom_types import Array, Bool, Float, Int
+from ._io import atomic_path, read_json, write_atomic
 from ._results import RESULTS
 
 
@@ -81,7 +84,71 @@ DATA_FIELDS = {
     SpecialKind.ZERO_HOPF: ("p1", "omega"),
     SpecialKind.DOUBLE_HOPF: ("p1", "omega", "omega2"),
 }
-_BASE_FIELDS = ("kind", "p", "x", "index", "precision", "located", "criticality")
+_BASE_FIELDS = (
+    "kind", "p", "x", "index", "precision", "located", "criticality", "degenerate"
+)
+
+# The normal-form coefficients whose vanishing makes a point of each kind degenerate
+# (fold: a; Hopf: l1; cusp: c; Bogdanov–Takens: a and b; Bautin: l2).
+NONDEGENERACY = {
+    SpecialKind.FOLD: ("a",),
+    SpecialKind.HOPF: ("l1",),
+    SpecialKind.CUSP: ("c",),
+    SpecialKind.BT: ("a", "b"),
+    SpecialKind.BAUTIN: ("l2",),
+}
+
+
+def is_degenerate(value, scale=1.0, dtype=np.float64) -> bool:
+    """Whether a normal-form coefficient is zero to working precision, so that the
+    point it belongs to is degenerate: `|value| ≤ √ε · max(1, scale)`.
+
+    `ε` is the machine epsilon of `dtype`, so `√ε ≈ 1.5e-8` in float64 and `3.5e-4`
+    in float32: a coefficient computed from second and third derivatives by autodiff
+    and a few linear solves carries a rounding error of order `ε` times the size of
+    those derivatives, and `√ε` leaves a wide margin above that while no generic point
+    comes so close to zero. `scale` is the size below which the coefficient's rounding
+    error is not expected to stay: 1 for the fold, cusp and Bogdanov–Takens coefficients,
+    and `1/|ω|` for the Lyapunov coefficients `l1` and `l2`, which are divided by the
+    frequency `ω` (see `coefficient_scale`). A non-finite value (not computed) is not
+    called degenerate; a caller that needs the coefficient checks `isfinite` itself.
+    """
+    value = float(value)
+    if not np.isfinite(value):
+        return False
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    return abs(value) <= np.sqrt(eps) * max(1.0, float(scale))
+
+
+def coefficient_scale(name: str, data) -> float:
+    """The `scale` of `is_degenerate` for the coefficient `name` of a special point whose
+    data (`omega`, ...) is the mapping `data`: `1/|ω|` for `l1` and `l2`, else 1."""
+    if name in ("l1", "l2"):
+        omega = abs(float(data.get("omega", np.nan)))
+        if np.isfinite(omega) and omega > 0:
+            return 1.0 / omega
+    return 1.0
+
+
+def degenerate_coefficients(kind, data, dtype=np.float64) -> list[str]:
+    """The nondegeneracy coefficients (`NONDEGENERACY`) of a point of `kind` that vanish
+    by `is_degenerate`; `data` maps names to values (missing or NaN: not computed)."""
+    out = []
+    for name in NONDEGENERACY.get(SpecialKind(int(kind)), ()):
+        v = data.get(name)
+        if v is not None and is_degenerate(v, coefficient_scale(name, data), dtype):
+            out.append(name)
+    return out
+
+
+def hopf_criticality(l1, omega=np.nan, dtype=np.float64) -> str:
+    """`"supercritical"` (`l1 < 0`: a stable cycle is born), `"subcritical"` (`l1 > 0`)
+    or `"degenerate"` (`l1` zero by `is_degenerate` with scale `1/|ω|`, e.g. the Van der
+    Pol oscillator at μ = 0, a Bautin point: the cubic term does not decide)."""
+    l1 = float(l1)
+    if is_degenerate(l1, coefficient_scale("l1", {"omega": omega}), dtype):
+        return "degenerate"
+    return "supercritical" if l1 < 0 else "subcritical"
 
 
 class SpecialPoints(eqx.Module):
@@ -101,6 +168,12 @@ class SpecialPoints(eqx.Module):
         coefficient; < 0 supercritical), `a` (fold: quadratic normal-form coefficient
         `a = <p, B(q, q)>/2` with `|q| = 1`, `<p, q> = 1`). NaN where not applicable.
     - `count`: number of real entries.
+
+    `to_list()` labels each point: a Hopf point's `criticality` is `"supercritical"`,
+    `"subcritical"` or `"degenerate"` (`l1` zero to working precision, see
+    `is_degenerate`), and every point with a nondegeneracy coefficient (fold `a`, Hopf
+    `l1`, cusp `c`, Bogdanov–Takens `a` and `b`, Bautin `l2`) gets `degenerate`: true
+    where one of them vanishes.
     """
 
     kind: Int[Array, " K"]
@@ -120,6 +193,7 @@ class SpecialPoints(eqx.Module):
         """The real entries as a list of plain dicts (host side)."""
         out = []
         kind = np.asarray(self.kind)
+        dtype = np.asarray(self.p).dtype
         for i in range(int(self.count)):
             k = SpecialKind(int(kind[i]))
             rec: dict[str, Any] = {
@@ -136,9 +210,11 @@ class SpecialPoints(eqx.Module):
                     if np.isfinite(val):
                         rec[name] = val
             if k == SpecialKind.HOPF and "l1" in rec:
-                rec["criticality"] = (
-                    "supercritical" if rec["l1"] < 0 else "subcritical"
+                rec["criticality"] = hopf_criticality(
+                    rec["l1"], rec.get("omega", np.nan), dtype
                 )
+            if any(name in rec for name in NONDEGENERACY.get(k, ())):
+                rec["degenerate"] = bool(degenerate_coefficients(k, rec, dtype))
             out.append(rec)
         return out
 
@@ -212,6 +288,8 @@ class Branch(eqx.Module):
                 )
                 if "criticality" in s:
                     extra += f"  ({s['criticality']})"
+                elif s.get("degenerate"):
+                    extra += "  (degenerate)"
                 lines.append(f"{s['kind']:<14}{s['p']:>22.15g}  ({xs:<32}) {extra}")
         return "\n".join(lines)
 
@@ -258,38 +336,115 @@ class Branch(eqx.Module):
 
     def to_json(self, path=None, **kwargs) -> str:
         """Serialise to JSON (floats written exactly, via `repr`). Writes to `path` if
-        given and returns the text."""
+        given (whole or not at all: through a temporary file and a rename) and returns
+        the text."""
         text = json.dumps(self.to_dict(), indent=kwargs.pop("indent", 1), **kwargs)
         if path is not None:
-            with open(path, "w") as fh:
-                fh.write(text)
+            write_atomic(path, text)
         return text
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], *, capacity: int | None = None) -> "Branch":
+    def from_dict(
+        cls, d: dict[str, Any], *, capacity: int | None = None, source: str | None = None
+    ) -> "Branch":
         """Rebuild a `Branch` from `to_dict()` output (capacity = number of points
-        unless given)."""
+        unless given).
+
+        **Raises:** `ValueError` naming the entry (`points[3].x`, `special_points[0].kind`,
+        ...) and what was expected, for anything `to_dict` would not have written: a
+        missing key, a value that is not a number, states of different lengths. `source`
+        (a file name, say) starts every message; default `"Branch.from_dict"`.
+        """
+        src = source or "Branch.from_dict"
+        if not isinstance(d, dict):
+            raise ValueError(
+                f"{src}: expected a JSON object (a dict written by Branch.to_dict); got "
+                f"a {type(d).__name__}."
+            )
         if d.get("format") != "gru_bif.branch":
             raise ValueError(
-                "Not a gru_bif branch: the dict has no `format: gru_bif.branch` entry."
+                f"{src}: not a gru_bif branch: 'format' is {d.get('format')!r}, expected "
+                "'gru_bif.branch' (a dict written by Branch.to_dict or `gru-bif continue "
+                "--out`)."
             )
-        pts = d["points"]
+        version = d.get("version", 1)
+        if version != 1:
+            raise ValueError(
+                f"{src}: branch format version {version!r} is not supported (this gru_bif "
+                "reads version 1)."
+            )
+        for key in ("points", "special_points"):
+            if key not in d:
+                raise ValueError(
+                    f"{src}: no '{key}' entry; a branch has 'points' (a list of "
+                    "{p, x, stable}) and 'special_points' (a list, possibly empty)."
+                )
+            if not isinstance(d[key], list):
+                raise ValueError(
+                    f"{src}: '{key}' is a {type(d[key]).__name__}; expected a list."
+                )
+        pts, sp = d["points"], d["special_points"]
         n = len(pts)
+        if "num_points" in d and _int(src, "num_points", d["num_points"]) != n:
+            raise ValueError(
+                f"{src}: 'num_points' is {d['num_points']!r} but 'points' has {n} entries."
+            )
+        if capacity is not None and (
+            isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral)
+            or capacity < n
+        ):
+            raise ValueError(
+                f"{src}: capacity={capacity!r}; it must be an int of at least the number "
+                f"of points ({n})."
+            )
         N = max(capacity or n, 1)
-        dim = len(pts[0]["x"]) if pts else len(d["special_points"][0]["x"])
+        for where, rows in (("points", pts), ("special_points", sp)):
+            for i, row in enumerate(rows):
+                if not isinstance(row, dict):
+                    raise ValueError(
+                        f"{src}: {where}[{i}] is a {type(row).__name__}; expected an "
+                        "object with 'p' and 'x'."
+                    )
+                if "x" not in row:
+                    raise ValueError(f"{src}: {where}[{i}] has no 'x' (the state).")
+        if pts:
+            first, first_x = "points[0].x", pts[0]["x"]
+        elif sp:
+            first, first_x = "special_points[0].x", sp[0]["x"]
+        else:
+            raise ValueError(
+                f"{src}: 'points' and 'special_points' are both empty; the state "
+                "dimension is unknown."
+            )
+        if not isinstance(first_x, list) or not first_x:
+            raise ValueError(
+                f"{src}: {first} is {first_x!r}; expected a non-empty list of numbers."
+            )
+        dim = len(first_x)
         x = np.full((N, dim), np.nan)
         p = np.full((N,), np.nan)
         stable = np.zeros((N,), bool)
         nu = np.full((N,), -1, np.int32)
         for i, pt in enumerate(pts):
-            x[i] = pt["x"]
-            p[i] = pt["p"]
-            stable[i] = pt["stable"]
-            nu[i] = pt.get("n_unstable", -1)
-        sp = d["special_points"]
-        K = max(len(sp), 1)
-        special = _special_from_list(sp, K, dim)
-        result = _result_from_reason(d.get("stop_reason", "successful"))
+            where = f"points[{i}]"
+            for key in ("p", "stable"):
+                if key not in pt:
+                    raise ValueError(f"{src}: {where} has no '{key}'.")
+            x[i] = _vector(src, f"{where}.x", pt["x"], dim, first)
+            p[i] = _number(src, f"{where}.p", pt["p"])
+            stable[i] = _boolean(src, f"{where}.stable", pt["stable"])
+            nu[i] = _int(src, f"{where}.n_unstable", pt.get("n_unstable", -1), minimum=-1)
+        special = _special_from_list(src, sp, max(len(sp), 1), dim, first)
+        reason = d.get("stop_reason", "successful")
+        if not isinstance(reason, str):
+            raise ValueError(f"{src}: 'stop_reason' is {reason!r}; expected a string.")
+        stats = d.get("stats", {})
+        if not isinstance(stats, dict):
+            raise ValueError(f"{src}: 'stats' is {stats!r}; expected an object of counts.")
+        stats = {str(k): _int(src, f"stats.{k}", v) for k, v in stats.items()}
+        param = d.get("param", "p")
+        if not isinstance(param, str):
+            raise ValueError(f"{src}: 'param' is {param!r}; expected the parameter's name.")
         return cls(
             x=jnp.asarray(x),
             p=jnp.asarray(p),
@@ -299,22 +454,34 @@ class Branch(eqx.Module):
             newton_iterations=jnp.full((N,), -1, jnp.int32),
             num_points=jnp.asarray(n, jnp.int32),
             special=special,
-            result=result,
-            stats={k: jnp.asarray(v) for k, v in d.get("stats", {}).items()},
-            param_name=d.get("param", "p"),
+            result=_result_from_reason(reason),
+            stats={k: jnp.asarray(v) for k, v in stats.items()},
+            param_name=param,
         )
 
     @classmethod
-    def from_json(cls, text_or_path: str) -> "Branch":
-        """Load from a JSON string or a path to a JSON file."""
-        text = text_or_path
-        if not text_or_path.lstrip().startswith("{"):
-            with open(text_or_path) as fh:
-                text = fh.read()
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text_or_path: "str | os.PathLike") -> "Branch":
+        """Load from a JSON string or a path to a JSON file.
+
+        **Raises:** `ValueError` naming the file and the entry for a file that is not
+        valid JSON or not a branch (see `from_dict`); `FileNotFoundError` for a missing
+        file."""
+        if isinstance(text_or_path, str) and text_or_path.lstrip().startswith("{"):
+            try:
+                d = json.loads(text_or_path)
+            except json.JSONDecodeError as e:
+                raise ValueError(
+                    f"Branch.from_json: not valid JSON ({e.msg} at line {e.lineno}, "
+                    f"column {e.colno})."
+                ) from e
+            return cls.from_dict(d, source="Branch.from_json")
+        path = os.fspath(text_or_path)
+        return cls.from_dict(read_json(path, "a gru_bif branch"), source=path)
 
     def save_npz(self, path) -> None:
-        """Save every field (full capacity, bitwise exact) to a `.npz` file."""
+        """Save every field (full capacity, bitwise exact) to a `.npz` file (`.npz` is
+        added to a name without it, as `numpy.savez` does); written whole or not at
+        all."""
         arrays = {
             "x": self.x,
             "p": self.p,
@@ -335,32 +502,129 @@ class Branch(eqx.Module):
         }
         arrays.update({f"data_{k}": v for k, v in self.special.data.items()})
         arrays.update({f"stats_{k}": v for k, v in self.stats.items()})
-        np.savez(
-            path,
-            param_name=np.asarray(self.param_name),
-            **{k: np.asarray(v) for k, v in arrays.items()},
-        )
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                param_name=np.asarray(self.param_name),
+                **{k: np.asarray(v) for k, v in arrays.items()},
+            )
 
     @classmethod
     def load_npz(cls, path) -> "Branch":
-        z = np.load(path)
+        """Load a `.npz` file written by `save_npz`.
+
+        **Raises:** `ValueError` naming the file, and the array where one is missing or
+        of the wrong shape or type, for a file that is not such a `.npz` (truncated, not
+        a zip archive, edited); `FileNotFoundError` for a missing file."""
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"No such file: {path!r}.")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if not hasattr(z, "files"):
+                    raise ValueError("a single array (.npy), not an archive of arrays")
+                z_ = {k: z[k] for k in z.files}
+        except ValueError as e:
+            if str(e).startswith(path):
+                raise
+            raise ValueError(
+                f"{path}: not a branch .npz file ({e}); expected a file written by "
+                "Branch.save_npz."
+            ) from e
+        except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, OSError...
+            raise ValueError(
+                f"{path}: not a readable .npz file ({type(e).__name__}: {e}); it may be "
+                "truncated. Expected a file written by Branch.save_npz."
+            ) from e
+        return cls._from_npz_arrays(path, z_)
+
+    @classmethod
+    def _from_npz_arrays(cls, src: str, z: dict) -> "Branch":
+        missing = [k for k in _NPZ_ARRAYS if k not in z] + (
+            [] if "param_name" in z else ["param_name"]
+        )
+        if missing:
+            raise ValueError(
+                f"{src}: missing arrays {missing}; expected a file written by "
+                "Branch.save_npz."
+            )
+        x = z["x"]
+        if x.ndim != 2 or x.dtype.kind != "f":
+            raise ValueError(
+                f"{src}: array 'x' has shape {x.shape} and dtype {x.dtype}; expected "
+                "floats of shape (N, d)."
+            )
+        N, d = x.shape
+        sp_kind = z["sp_kind"]
+        if sp_kind.ndim != 1:
+            raise ValueError(
+                f"{src}: array 'sp_kind' has shape {sp_kind.shape}; expected (K,)."
+            )
+        K = sp_kind.shape[0]
+        for name, (shape, kinds) in _NPZ_ARRAYS.items():
+            a = z[name]
+            want = tuple({"N": N, "K": K, "d": d, "d1": d + 1}[s] for s in shape)
+            if a.shape != want or a.dtype.kind not in kinds:
+                raise ValueError(
+                    f"{src}: array {name!r} has shape {a.shape} and dtype {a.dtype}; "
+                    f"expected shape {want} and {_KIND_NAMES[kinds]}."
+                )
+        data, stats = {}, {}
+        for k, a in z.items():
+            if k.startswith("data_"):
+                if a.shape != (K,) or a.dtype.kind != "f":
+                    raise ValueError(
+                        f"{src}: array {k!r} has shape {a.shape} and dtype {a.dtype}; "
+                        f"expected floats of shape ({K},)."
+                    )
+                data[k[5:]] = jnp.asarray(a)
+            elif k.startswith("stats_"):
+                if a.shape != () or a.dtype.kind not in "iu":
+                    raise ValueError(
+                        f"{src}: array {k!r} has shape {a.shape} and dtype {a.dtype}; "
+                        "expected an integer count."
+                    )
+                stats[k[6:]] = jnp.asarray(a)
+        n, count = int(z["num_points"]), int(z["sp_count"])
+        if not 0 <= n <= N or not 0 <= count <= K:
+            raise ValueError(
+                f"{src}: num_points = {n} (capacity {N}) or sp_count = {count} (capacity "
+                f"{K}) is out of range."
+            )
+        known = {int(k) for k in SpecialKind}
+        bad = [int(k) for k in sp_kind if int(k) not in known]
+        if bad:
+            raise ValueError(
+                f"{src}: array 'sp_kind' holds {bad}, not special-point kinds "
+                f"(0..{max(known)})."
+            )
+        code = int(z["result"])
+        if not 0 <= code < len(RESULTS._index_to_message):
+            raise ValueError(f"{src}: array 'result' is {code}, not a result code.")
+        param_name = z["param_name"]
+        if param_name.shape != () or param_name.dtype.kind != "U":
+            raise ValueError(
+                f"{src}: array 'param_name' has shape {param_name.shape} and dtype "
+                f"{param_name.dtype}; expected a string."
+            )
         special = SpecialPoints(
-            kind=jnp.asarray(z["sp_kind"]),
+            kind=jnp.asarray(sp_kind),
             p=jnp.asarray(z["sp_p"]),
             x=jnp.asarray(z["sp_x"]),
             index=jnp.asarray(z["sp_index"]),
             precision=jnp.asarray(z["sp_precision"]),
             located=jnp.asarray(z["sp_located"]),
             tangent=jnp.asarray(z["sp_tangent"]),
-            data={
-                k[5:]: jnp.asarray(z[k]) for k in z.files if k.startswith("data_")
-            },
+            data=data,
             count=jnp.asarray(z["sp_count"]),
         )
         result = RESULTS.successful
         result = eqx.tree_at(lambda r: r._value, result, jnp.asarray(z["result"]))
         return cls(
-            x=jnp.asarray(z["x"]),
+            x=jnp.asarray(x),
             p=jnp.asarray(z["p"]),
             stable=jnp.asarray(z["stable"]),
             n_unstable=jnp.asarray(z["n_unstable"]),
@@ -369,12 +633,64 @@ class Branch(eqx.Module):
             num_points=jnp.asarray(z["num_points"]),
             special=special,
             result=result,
-            stats={k[6:]: jnp.asarray(z[k]) for k in z.files if k.startswith("stats_")},
-            param_name=str(z["param_name"]),
+            stats=stats,
+            param_name=str(param_name),
         )
 
 
-def _special_from_list(sp, K, dim) -> SpecialPoints:
+# the arrays of `Branch.save_npz`: shape (in terms of N, K, d) and dtype kinds
+_NPZ_ARRAYS = {
+    "x": (("N", "d"), "f"),
+    "p": (("N",), "f"),
+    "stable": (("N",), "b"),
+    "n_unstable": (("N",), "iu"),
+    "ds": (("N",), "f"),
+    "newton_iterations": (("N",), "iu"),
+    "num_points": ((), "iu"),
+    "result": ((), "iu"),
+    "sp_kind": (("K",), "iu"),
+    "sp_p": (("K",), "f"),
+    "sp_x": (("K", "d"), "f"),
+    "sp_index": (("K",), "iu"),
+    "sp_precision": (("K",), "f"),
+    "sp_located": (("K",), "b"),
+    "sp_tangent": (("K", "d1"), "f"),
+    "sp_count": ((), "iu"),
+}
+_KIND_NAMES = {"f": "floats", "iu": "integers", "b": "booleans"}
+
+
+def _number(src: str, where: str, v) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise ValueError(f"{src}: {where} is {v!r}; expected a number.")
+    return float(v)
+
+
+def _int(src: str, where: str, v, minimum=None) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+        raise ValueError(f"{src}: {where} is {v!r}; expected an integer.")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{src}: {where} is {v!r}; expected an integer ≥ {minimum}.")
+    return int(v)
+
+
+def _boolean(src: str, where: str, v) -> bool:
+    if not isinstance(v, (bool, np.bool_)):
+        raise ValueError(f"{src}: {where} is {v!r}; expected true or false.")
+    return bool(v)
+
+
+def _vector(src: str, where: str, v, dim: int, first: str) -> list:
+    if not isinstance(v, (list, tuple)):
+        raise ValueError(f"{src}: {where} is {v!r}; expected a list of {dim} numbers.")
+    if len(v) != dim:
+        raise ValueError(
+            f"{src}: {where} has {len(v)} entries; expected {dim} (the length of {first})."
+        )
+    return [_number(src, f"{where}[{j}]", vj) for j, vj in enumerate(v)]
+
+
+def _special_from_list(src, sp, K, dim, first) -> SpecialPoints:
     kind = np.zeros((K,), np.int32)
     p = np.full((K,), np.nan)
     x = np.full((K, dim), np.nan)
@@ -384,18 +700,25 @@ def _special_from_list(sp, K, dim) -> SpecialPoints:
     tangent = np.full((K, dim + 1), np.nan)
     keys = {"omega", "l1", "a"}
     for s in sp:
-        keys |= {k for k in s if k not in _BASE_FIELDS}
+        keys |= {str(k) for k in s if k not in _BASE_FIELDS}
     data = {k: np.full((K,), np.nan) for k in sorted(keys)}
     for i, s in enumerate(sp):
-        kind[i] = SpecialKind.from_label(s["kind"])
-        p[i] = s["p"]
-        x[i] = s["x"]
-        index[i] = s.get("index", -1)
-        precision[i] = s.get("precision", np.nan)
-        located[i] = s.get("located", True)
+        where = f"special_points[{i}]"
+        for key in ("kind", "p"):
+            if key not in s:
+                raise ValueError(f"{src}: {where} has no '{key}'.")
+        try:
+            kind[i] = SpecialKind.from_label(s["kind"])
+        except ValueError as e:
+            raise ValueError(f"{src}: {where}.kind: {e}") from None
+        p[i] = _number(src, f"{where}.p", s["p"])
+        x[i] = _vector(src, f"{where}.x", s["x"], dim, first)
+        index[i] = _int(src, f"{where}.index", s.get("index", -1), minimum=-1)
+        precision[i] = _number(src, f"{where}.precision", s.get("precision", np.nan))
+        located[i] = _boolean(src, f"{where}.located", s.get("located", True))
         for k in data:
             if k in s:
-                data[k][i] = s[k]
+                data[k][i] = _number(src, f"{where}.{k}", s[k])
     return SpecialPoints(
         kind=jnp.asarray(kind),
         p=jnp.asarray(p),

@@ -24,6 +24,8 @@ import pathlib
 import sys
 import time
 
+from ._io import savefig_atomic, write_atomic
+
 # JAX's CPU LAPACK calls go through SciPy's OpenBLAS, whose threads fight XLA's own for
 # the cores on the small dense solves of continuation (measured: a collocation branch
 # up to 74x slower on a busy 2-core machine). One BLAS thread, unless the user set it.
@@ -46,6 +48,32 @@ def _setup_jax(args) -> None:
             jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
         except Exception as e:  # a read-only home, say: run without the cache
             print(f"note: compilation cache disabled ({e})", file=sys.stderr)
+
+
+def check_outputs(args, figures=("plot",), files=("out",)) -> None:
+    """Before any computation: each output option given (`--out`, `--plot`) must name a
+    file in an existing folder, and a figure a format matplotlib writes (by its suffix),
+    so that a long run does not end in an error with nothing written."""
+    for name in (*figures, *files):
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        path = pathlib.Path(value)
+        option = f"--{name}"
+        if path.is_dir():
+            raise SystemExit(f"error: {option} {value}: this is a folder; give a file name")
+        if not path.parent.is_dir():
+            raise SystemExit(f"error: {option} {value}: the folder {str(path.parent)!r} "
+                             "does not exist")
+        if name in figures and path.suffix:
+            from matplotlib.backend_bases import FigureCanvasBase
+
+            known = FigureCanvasBase.get_supported_filetypes()
+            if path.suffix[1:].lower() not in known:
+                raise SystemExit(
+                    f"error: {option} {value}: unknown figure format "
+                    f"{path.suffix!r}; use one of {', '.join('.' + k for k in sorted(known))}"
+                )
 
 
 def _parse_sets(items) -> dict:
@@ -118,6 +146,7 @@ def _start_states(args, problem, kind, x0) -> list:
 
 
 def cmd_continue(args) -> int:
+    check_outputs(args)
     _setup_jax(args)
     import jax.numpy as jnp
     import numpy as np
@@ -134,7 +163,7 @@ def cmd_continue(args) -> int:
     starts = _start_states(args, problem, kind, x0)
     lo, hi = min(p_from, p_to), max(p_from, p_to)
     ds = abs(args.ds) if p_to >= p_from else -abs(args.ds)
-    branches = []
+    branches, reasons = [], []
     t0 = time.perf_counter()
     import warnings
 
@@ -149,7 +178,8 @@ def cmd_continue(args) -> int:
                     direction="both" if args.both else "forward",
                 )
         except (ValueError, RuntimeError) as e:
-            print(f"note: no branch from the start state {xs}: {str(e).splitlines()[0]}",
+            reasons.append(_one_line(e))
+            print(f"note: no branch from the start state {xs}: {reasons[-1]}",
                   file=sys.stderr)
             continue
         reason = br.stop_reason
@@ -164,7 +194,9 @@ def cmd_continue(args) -> int:
         branches.append(br)
     elapsed = time.perf_counter() - t0
     if not branches:
-        raise SystemExit("error: no branch could be started; check --x0 and --from")
+        why = f" ({reasons[0]})" if len(set(reasons)) == 1 else ""
+        raise SystemExit(f"error: {args.system}: no branch could be started{why}; check "
+                         "--x0 (or X0) and --from")
     for i, br in enumerate(branches):
         if len(branches) > 1:
             print(f"== branch {i} ==")
@@ -175,9 +207,7 @@ def cmd_continue(args) -> int:
             "format": "gru_bif.branches",
             "branches": [b.to_dict() for b in branches],
         }
-        from .periodic.cli import _write_atomic
-
-        _write_atomic(args.out, json.dumps(payload, indent=1))
+        write_atomic(args.out, json.dumps(payload, indent=1))
         print(f"wrote {args.out}")
     if args.plot:
         import matplotlib
@@ -187,13 +217,14 @@ def cmd_continue(args) -> int:
 
         ax = plot_bifurcation_diagram(branches, coord=args.coord if args.coord != "norm" else "norm")
         ax.figure.tight_layout()
-        ax.figure.savefig(args.plot, dpi=120)
+        savefig_atomic(ax.figure, args.plot, dpi=120)
         print(f"wrote {args.plot}")
     return 0
 
 
 def cmd_curve(args) -> int:
     """`gru-bif curve`: a fold or Hopf curve in two parameters (see --help)."""
+    check_outputs(args)
     _setup_jax(args)
     import jax.numpy as jnp
     import numpy as np
@@ -263,7 +294,7 @@ def cmd_curve(args) -> int:
                             "state_dim": int(curve.x.shape[1]) - 1}
         for pt in payload["points"]:
             pt["p1"] = pt["x"][-1]
-        pathlib.Path(args.out).write_text(json.dumps(payload, indent=1))
+        write_atomic(args.out, json.dumps(payload, indent=1))
         print(f"wrote {args.out}")
     if args.plot:
         import matplotlib
@@ -273,12 +304,13 @@ def cmd_curve(args) -> int:
 
         ax = plot_parameter_plane([(args.kind, curve)], xlabel=p1_name, ylabel=p2_name)
         ax.figure.tight_layout()
-        ax.figure.savefig(args.plot, dpi=120)
+        savefig_atomic(ax.figure, args.plot, dpi=120)
         print(f"wrote {args.plot}")
     return 0
 
 
 def cmd_portrait(args) -> int:
+    check_outputs(args, figures=("out",), files=())
     _setup_jax(args)
     import matplotlib
 
@@ -312,7 +344,7 @@ def cmd_portrait(args) -> int:
         ax = plot_phase_portrait(problem, xlim=xlim, ylim=ylim, trajectories=args.trajectories)
     else:
         raise SystemExit(f"error: portraits are for 1-D and 2-D systems; this one has d={d}")
-    ax.figure.savefig(args.out, dpi=120, bbox_inches="tight")
+    savefig_atomic(ax.figure, args.out, dpi=120, bbox_inches="tight")
     print(f"wrote {args.out}")
     return 0
 
@@ -420,6 +452,9 @@ def join_negative_values(argv: list) -> list:
 
 
 def main(argv=None) -> int:
+    """Run `gru-bif` with `argv` (default: the command line). Bad input ends the run
+    with a one-line `error: ...` (a `SystemExit`) that names the file, the entry and
+    what is expected; every file the command writes is written whole or not at all."""
     argv = join_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     if getattr(args, "coord", None) not in (None, "norm"):
@@ -427,7 +462,16 @@ def main(argv=None) -> int:
             args.coord = int(args.coord)
         except ValueError:
             raise SystemExit("error: --coord must be an integer index or 'norm'")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as e:
+        # the library's bad-input errors (and unreadable or unwritable files): one line
+        raise SystemExit(f"error: {_one_line(e)}") from e
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+    return text or type(e).__name__
 
 
 if __name__ == "__main__":

@@ -265,6 +265,16 @@ class Problem(eqx.Module):
     def p(self) -> Scalar:
         return self.param.get(self.args)
 
+    @property
+    def state_size(self) -> "int | None":
+        """The state dimension `d` where the problem knows it (a GRU problem: the
+        hidden size), else `None` (a plain vector field says nothing of its `d`)."""
+        if isinstance(self.args, dict) and "gru" in self.args:
+            size = getattr(self.args["gru"], "hidden_size", None)
+            if isinstance(size, int):
+                return size
+        return None
+
     def with_p(self, p) -> "Problem":
         return eqx.tree_at(lambda pr: pr.args, self, self.param.set(self.args, p))
 

@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._io import savefig_atomic, write_atomic
+
 HEADER = """\
 # gru_bif: reproduction of Jordan, Sokół & Park (2021)
 
@@ -118,7 +120,7 @@ def _add_legend_entry(ax, handle, label=None, **kw):
 
 def _save(fig, out: pathlib.Path, name: str) -> str:
     path = out / f"{name}.png"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    savefig_atomic(fig, path, dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -911,7 +913,7 @@ def write_report(out: pathlib.Path, results: dict) -> None:
     }
     ordered = {k: results[k] for k in FIGURES if k in results}
     payload = dict(meta, figures=ordered)
-    (out / "report.json").write_text(json.dumps(_plain(payload), indent=1))
+    write_atomic(out / "report.json", json.dumps(_plain(payload), indent=1))
     lines = [HEADER, f"Precision: {meta['precision']}; JAX {meta['jax']} on {meta['backend']}.\n"]
     lines.append("| figure | claim | paper states | measured | agrees |")
     lines.append("|---|---|---|---|---|")
@@ -937,7 +939,7 @@ def write_report(out: pathlib.Path, results: dict) -> None:
     lines.append("")
     lines.append("Summary: " + ", ".join(f"{v} {k}" for k, v in sorted(tally.items()))
                  + f"; {sum(r['status'] != 'ok' for r in ordered.values())} figure(s) failed.")
-    (out / "REPORT.md").write_text("\n".join(lines) + "\n")
+    write_atomic(out / "REPORT.md", "\n".join(lines) + "\n")
 
 
 def run(out_dir, only: "str | None" = None, retrain: bool = False) -> int:

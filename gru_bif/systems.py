@@ -11,6 +11,7 @@ def vector_field(t, x, p):         # p: dict of scalars
 ```
 """
 
+import hashlib
 import importlib.util
 import pathlib
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 
 from .problem import Problem
 
@@ -53,12 +55,10 @@ _LOADED: dict[str, SystemFile] = {}
 
 
 def load_system(path: "str | pathlib.Path") -> SystemFile:
-    """Import a system file (cached per path, so the same `vector_field` object is
-    reused and nothing recompiles). Raises `ValueError` naming what is missing."""
+    """Import a system file (cached per path and content, so the same `vector_field`
+    object is reused and nothing recompiles, while an edited file is read again).
+    Raises `ValueError` naming the file and what is missing or wrong."""
     path = pathlib.Path(path).resolve()
-    key = str(path)
-    if key in _LOADED:
-        return _LOADED[key]
     if not path.exists():
         raise ValueError(f"System file {str(path)!r} does not exist.")
     if path.suffix != ".py":
@@ -66,7 +66,14 @@ def load_system(path: "str | pathlib.Path") -> SystemFile:
             f"System file {path.name!r} must be a Python file (.py) defining PARAMS, "
             "X0 and vector_field(t, x, p)."
         )
-    modname = f"gru_bif_system_{abs(hash(key))}"
+    try:
+        digest = hashlib.sha1(path.read_bytes()).hexdigest()
+    except OSError as e:
+        raise ValueError(f"System file {path.name!r} cannot be read: {e}.") from e
+    key = f"{path}:{digest}"
+    if key in _LOADED:
+        return _LOADED[key]
+    modname = f"gru_bif_system_{digest}"
     spec = importlib.util.spec_from_file_location(modname, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module
@@ -83,24 +90,45 @@ def load_system(path: "str | pathlib.Path") -> SystemFile:
     params = getattr(module, "PARAMS", None)
     if params is None:
         params = {}
-    if not isinstance(params, dict) or not all(
-        isinstance(v, (int, float)) for v in params.values()
-    ):
+    if not isinstance(params, dict):
         raise ValueError(
             f"System file {path.name!r}: PARAMS must be a dict of named numbers, e.g. "
-            "PARAMS = {'a': 1.0}."
+            f"PARAMS = {{'a': 1.0}}; got a {type(params).__name__}."
         )
+    for k, v in params.items():
+        if not isinstance(k, str):
+            raise ValueError(
+                f"System file {path.name!r}: PARAMS key {k!r} is not a name; use names "
+                "such as 'a' or 'mu'."
+            )
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+            raise ValueError(
+                f"System file {path.name!r}: PARAMS[{k!r}] is {v!r}; expected a finite "
+                "number."
+            )
     x0 = getattr(module, "X0", None)
     if x0 is not None:
+        try:
+            x0 = np.asarray(x0, dtype=float)
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"System file {path.name!r}: X0 is {x0!r}; expected a flat list of "
+                f"numbers ({e})."
+            ) from None
+        if x0.ndim != 1 or x0.size == 0:
+            raise ValueError(
+                f"System file {path.name!r}: X0 must be a flat, non-empty list of "
+                f"numbers; got shape {x0.shape}."
+            )
+        if not np.all(np.isfinite(x0)):
+            raise ValueError(f"System file {path.name!r}: X0 contains NaN or inf: {x0}.")
         x0 = jnp.asarray(x0, dtype=jnp.result_type(float))
-        if x0.ndim != 1:
-            raise ValueError(f"System file {path.name!r}: X0 must be a flat list of numbers.")
     sf = SystemFile(
         vector_field=f,
         params={k: float(v) for k, v in params.items()},
         x0=x0,
         name=path.stem,
-        path=key,
+        path=str(path),
     )
     _LOADED[key] = sf
     return sf

@@ -95,12 +95,22 @@ def _build(
         tol = _default_tol(dtype)
     eps = float(jnp.finfo(dtype).eps)
     tol_c = _concrete(tol)
+    if tol_c is not None and (np.ndim(tol_c) != 0 or not np.isfinite(tol_c) or tol_c <= 0):
+        raise ValueError(
+            f"tol={tol_c}: the Newton tolerance must be a positive finite number (default "
+            f"{_default_tol(dtype):.3g} in {jnp.dtype(dtype).name})."
+        )
     if tol_c is not None and float(tol_c) < 10 * eps:
         new_tol = _default_tol(dtype)
+        advice = (
+            " Enable float64 (jax.config.update('jax_enable_x64', True)) for tighter "
+            "tolerances."
+            if jnp.finfo(dtype).bits < 64
+            else ""
+        )
         warnings.warn(
             f"tol={float(tol_c):.3g} cannot be reached in {jnp.dtype(dtype).name} "
-            f"(machine epsilon {eps:.3g}); using tol={new_tol:.3g} instead. Enable "
-            "float64 (jax.config.update('jax_enable_x64', True)) for tighter tolerances.",
+            f"(machine epsilon {eps:.3g}); using tol={new_tol:.3g} instead.{advice}",
             stacklevel=3,
         )
         tol = new_tol
@@ -122,10 +132,28 @@ def _build(
         x0c = _concrete(x0)
         if x0c is not None and not np.all(np.isfinite(x0c)):
             raise ValueError(f"x0 contains NaN or inf: {x0c}.")
+    given = {"ds_min": ds_min is not None, "ds_max": ds_max is not None}
     if ds_max is None:
         ds_max = 10 * abs(ds)
     if ds_min is None:
         ds_min = (1e-6 if jnp.finfo(dtype).bits >= 64 else 1e-3) * abs(ds)
+    bounds = {"ds_min": _concrete(ds_min), "ds_max": _concrete(ds_max)}
+    if all(v is not None for v in bounds.values()):
+        said = {
+            k: f"{k}={float(v):.6g}" + ("" if given[k] else " (the default, from ds)")
+            for k, v in bounds.items()
+        }
+        for k, v in bounds.items():
+            if np.ndim(v) != 0 or not np.isfinite(v) or v <= 0:
+                raise ValueError(f"{k}={v}: the step bounds must be positive and finite.")
+        if float(bounds["ds_min"]) > float(bounds["ds_max"]):
+            raise ValueError(
+                f"{said['ds_min']} is larger than {said['ds_max']}; the adaptive step "
+                "stays in [ds_min, ds_max], so ds_min must not exceed ds_max."
+            )
+    from .problems import check_residual_shape
+
+    check_residual_shape(cp, x0.shape[0], dtype)
 
     def arr(v):
         # NumPy values travel with the call (no separate transfer); tracers stay.

@@ -285,3 +285,34 @@ class EquilibriumProblem(AbstractContinuationProblem):
         u_bp = branch_point(_masked(self, is_bp), u, psi, is_bp)
         out_u = jnp.where(is_bp, u_bp, out_u)
         return valid, out_u, data
+
+
+def check_residual_shape(cp: "AbstractContinuationProblem", d: int, dtype) -> None:
+    """Check that `cp.residual` can be evaluated at `u = (x, p)` with a state `x` of
+    length `d` and returns shape `(d,)`: a `ValueError` at once (not a shape error from
+    deep inside the compiled loop) that names the length the start state must have where
+    the problem knows it (a GRU problem: its hidden size). Costs one abstract evaluation
+    (`eqx.filter_eval_shape`), no computation."""
+    inner = cp.problem if isinstance(cp, EquilibriumProblem) else None
+    known = inner.state_size if inner is not None else None
+    what = "The vector field" if inner is not None else "The problem's residual"
+    need = (
+        f"x0 must have length d = {known} (the state dimension of this problem)"
+        if known is not None
+        else "x0 must have the system's dimension d"
+    )
+    u = jax.ShapeDtypeStruct((d + 1,), dtype)
+    try:
+        out = eqx.filter_eval_shape(lambda c, uu: c.residual(uu), cp, u)
+    except Exception as e:  # noqa: BLE001 - any failure to evaluate is the user's shape
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(
+            f"{what} cannot be evaluated at a state of shape ({d},) "
+            f"({type(e).__name__}: {msg.rstrip('.')}); {need}."
+        ) from e
+    shape = getattr(out, "shape", None)
+    if shape != (d,) or (known is not None and known != d):
+        raise ValueError(
+            f"{what} returns shape {shape} at a state of shape ({d},); {need}"
+            + (", and return dx/dt of that shape." if known is None else ".")
+        )

@@ -15,8 +15,9 @@ up to `--to`.
 """
 
 import json
-import pathlib
 import time
+
+from .._io import savefig_atomic, write_atomic
 
 
 def add_parser(sub, common):
@@ -45,8 +46,9 @@ def add_parser(sub, common):
 
 
 def cmd_homoclinic(args) -> int:
-    from ..cli import _floats, _parse_sets, _setup_jax, load_target
+    from ..cli import _floats, _parse_sets, _setup_jax, check_outputs, load_target
 
+    check_outputs(args)
     _setup_jax(args)
     import jax.numpy as jnp
     import numpy as np
@@ -111,7 +113,7 @@ def cmd_homoclinic(args) -> int:
     print(f"({time.perf_counter() - t0:.2f} s)")
     if args.out:
         payload = homoclinic_curve_to_dict(view, br, sol)
-        pathlib.Path(args.out).write_text(json.dumps(payload, indent=1))
+        write_atomic(args.out, json.dumps(payload, indent=1))
         print(f"wrote {args.out}")
     if args.plot:
         import matplotlib
@@ -125,7 +127,7 @@ def cmd_homoclinic(args) -> int:
         plot_homoclinic_curve(view, ax=a1)
         plot_homoclinic_orbit(sol, ax=a2)
         fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
+        savefig_atomic(fig, args.plot, dpi=120)
         print(f"wrote {args.plot}")
     return 0
 
@@ -156,7 +158,7 @@ def _start_from_cycles(problem, P2, x0, kind, args):
         for k in np.nonzero(kinds == int(SpecialKind.HOPF))[0]:
             sp = eqb.special.to_list()[int(k)]
             l1 = sp.get("l1", float("nan"))
-            if not np.isfinite(l1) or abs(l1) < 1e-8:
+            if not np.isfinite(l1) or sp.get("criticality") == "degenerate":
                 continue
             # cycles exist on the side where the equilibrium is unstable for l1 < 0
             for sgn in (1.0, -1.0):

@@ -32,6 +32,7 @@ import numpy as np
 import optimistix as optx
 
 from .._custom_types import Array, Float
+from ..branch import is_degenerate
 from ..problem import AbstractParam, Param, Problem
 from .bvp import HomoclinicProblem, homoclinic_problem
 
@@ -235,7 +236,9 @@ def homoclinic_from_bt(problem: Problem, param2, bt, *, eps: float = 0.3,
     if not eps > 0:
         raise ValueError(f"eps={eps}; it must be positive (e.g. 0.1 to 0.5).")
     a, b = float(bt.a), float(bt.b)
-    if abs(a) < 1e-10 or abs(b) < 1e-10:
+    if is_degenerate(a, dtype=np.asarray(bt.a).dtype) or is_degenerate(
+        b, dtype=np.asarray(bt.b).dtype
+    ):
         raise ValueError(
             f"Degenerate Bogdanov–Takens point: a = {a:.3g}, b = {b:.3g}; the homoclinic "
             "predictor needs a ≠ 0 and b ≠ 0."

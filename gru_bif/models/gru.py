@@ -820,13 +820,15 @@ class GRU(eqx.Module):
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "GRU":
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> "GRU":
         """Inverse of `to_dict` (also accepts arrays in place of nested lists).
 
         **Raises:** `ValueError` for another format or version, missing or unknown keys,
-        or weights of the wrong shape.
+        a weight entry that is not a number (named: `'Uh'[0][1] is 'abc'`), or weights
+        of the wrong shape. `source` (a file name, say) starts every message; default
+        `"GRU.from_dict"`.
         """
-        source = "GRU.from_dict"
+        source = source or "GRU.from_dict"
         if not isinstance(data, Mapping):
             raise ValueError(f"{source} expects a dict; got a {type(data).__name__}.")
         if data.get("format") != _FORMAT:
@@ -848,12 +850,24 @@ class GRU(eqx.Module):
                 f"{source}: unknown keys {unknown}, missing keys {missing}; expected "
                 f"{sorted(expected)}."
             )
-        d = _check_size("hidden_size", int(data["hidden_size"]), 1)
-        m = _check_size("input_size", int(data["input_size"]), 0)
+        try:
+            d = _check_size("hidden_size", data["hidden_size"], 1)
+            m = _check_size("input_size", data["input_size"], 0)
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from None
         try:
             dtype = np.dtype(str(data["dtype"]))
         except TypeError as e:
             raise ValueError(f"{source}: unknown dtype {data['dtype']!r}.") from e
+        if dtype.kind != "f":
+            raise ValueError(
+                f"{source}: 'dtype' is {data['dtype']!r}; GRU weights are floating point "
+                "('float32' or 'float64')."
+            )
+        if not isinstance(data["reset"], str) or data["reset"] not in _RESETS:
+            raise ValueError(
+                f"{source}: 'reset' is {data['reset']!r}; expected one of {list(_RESETS)}."
+            )
         shapes = {
             "Wz": (d, m), "Wr": (d, m), "Wh": (d, m),
             "Uz": (d, d), "Ur": (d, d), "Uh": (d, d),
@@ -861,30 +875,36 @@ class GRU(eqx.Module):
         }
         arrays = {}
         for f in _FIELDS:
-            arr = _source_array(source, f, np.asarray(data[f], dtype=dtype))
+            arr = _source_array(source, f, _weight_array(source, f, data[f], dtype, shapes[f]))
             if arr.size == 0 and int(np.prod(shapes[f])) == 0:
                 arr = arr.reshape(shapes[f])
             _check_shape(source, f, arr, shapes[f])
             arrays[f] = arr
-        return cls(**arrays, reset=str(data["reset"]), dtype=dtype)
+        try:
+            return cls(**arrays, reset=str(data["reset"]), dtype=dtype)
+        except ValueError as e:  # e.g. a non-zero bhh with reset='before'
+            raise ValueError(f"{source}: {e}") from None
 
     def save(self, path: str | os.PathLike) -> None:
         """Write to `path`: `.json` (the `to_dict` dict; floats written with `repr`, read
-        back exactly) or `.npz` (the arrays, bit for bit, plus the same metadata).
+        back exactly) or `.npz` (the arrays, bit for bit, plus the same metadata). The
+        file is written whole or not at all (a temporary file, then a rename).
 
         **Raises:** `ValueError` for another suffix.
         """
+        from .._io import atomic_path
+
         path = os.fspath(path)
         suffix = os.path.splitext(path)[1].lower()
         if suffix == ".json":
-            with open(path, "w") as f:
+            with atomic_path(path) as tmp, open(tmp, "w") as f:
                 json.dump(self.to_dict(), f)
                 f.write("\n")
         elif suffix == ".npz":
             meta = self.to_dict()
             arrays = {k: np.asarray(getattr(self, k)) for k in _FIELDS}
             scalars = {k: np.asarray(v) for k, v in meta.items() if k not in _FIELDS}
-            with open(path, "wb") as f:
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
                 np.savez(f, **scalars, **arrays)
         else:
             raise ValueError(
@@ -895,27 +915,78 @@ class GRU(eqx.Module):
     def load(cls, path: str | os.PathLike) -> "GRU":
         """Read a GRU written by `save` (`.json` or `.npz`); exact round trip.
 
-        **Raises:** `ValueError` for another suffix or a file not written by `save`.
+        **Raises:** `ValueError` naming the file (and the entry) for another suffix or a
+        file not written by `save` (not valid JSON, a truncated archive, a weight that
+        is not a number, ...); `FileNotFoundError` for a missing file.
         """
+        from .._io import read_json
+
         path = os.fspath(path)
         suffix = os.path.splitext(path)[1].lower()
         if suffix == ".json":
-            with open(path) as f:
-                data = json.load(f)
+            data = read_json(path, "a GRU written by GRU.save")
         elif suffix == ".npz":
-            with np.load(path, allow_pickle=False) as f:
-                data = {k: f[k] for k in f.files}
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"No such file: {path!r}.")
+            try:
+                with np.load(path, allow_pickle=False) as f:
+                    data = {k: f[k] for k in f.files}
+            except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, ...
+                raise ValueError(
+                    f"{path}: not a readable .npz file ({type(e).__name__}: {e}); it may "
+                    "be truncated. Expected a GRU written by GRU.save."
+                ) from e
             for k in ("format", "reset", "dtype"):
                 if k in data:
                     data[k] = str(data[k])
             for k in ("version", "hidden_size", "input_size"):
                 if k in data:
-                    data[k] = int(data[k])
+                    v = data[k]
+                    if np.shape(v) != () or np.asarray(v).dtype.kind not in "iu":
+                        raise ValueError(
+                            f"{path}: array {k!r} is {v!r}; expected an integer."
+                        )
+                    data[k] = int(v)
         else:
             raise ValueError(
                 f"GRU.load: unknown file suffix {suffix!r} in {path!r}; use '.json' or '.npz'."
             )
-        return cls.from_dict(data)
+        return cls.from_dict(data, source=path)
+
+
+def _weight_array(source: str, name: str, value, dtype, shape) -> np.ndarray:
+    """`value` (nested lists, or an array) as an array of `dtype`; a `ValueError` that
+    names the first entry that is not a number, or says the nesting is ragged."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError) as e:
+        where = _first_non_number(value)
+        if where is not None:
+            index, bad = where
+            entry = "".join(f"[{i}]" for i in index)
+            raise ValueError(
+                f"{source}: weight {name!r}{entry} is {bad!r}; expected a number (the "
+                f"weight is a nested list of numbers of shape {shape})."
+            ) from None
+        raise ValueError(
+            f"{source}: weight {name!r} is not a nested list of numbers of shape {shape} "
+            f"({e})."
+        ) from None
+
+
+def _first_non_number(value, index=()):
+    """`(index, entry)` of the first leaf of nested lists that is not a real number."""
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _first_non_number(v, index + (i,))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, np.ndarray):
+        return None if value.dtype.kind in "biuf" else (index, value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        return index, value
+    return None
 
 
 def gru_vector_field(t, h, args):

@@ -25,9 +25,10 @@ period, mu_re, mu_im, x), `stop_reason`, `hopf` (the Hopf point it starts from),
 """
 
 import json
-import pathlib
 import sys
 import time
+
+from .._io import savefig_atomic, write_atomic
 
 
 def add_parser(sub, common):
@@ -129,8 +130,17 @@ def cycle_branch_to_dict(view, *, hopf=None) -> dict:
 
 
 def cmd_cycles(args) -> int:
-    from ..cli import _floats, _parse_sets, _setup_jax, _start_states, load_target
+    from ..cli import (
+        _floats,
+        _one_line,
+        _parse_sets,
+        _setup_jax,
+        _start_states,
+        check_outputs,
+        load_target,
+    )
 
+    check_outputs(args)
     _setup_jax(args)
     import warnings
 
@@ -164,7 +174,7 @@ def cmd_cycles(args) -> int:
     problem = problem.with_p(a)
     starts = _start_states(args, problem, kind, x0)
     t0 = time.perf_counter()
-    eq_branches = []
+    eq_branches, reasons = [], []
     for x in starts:
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -173,8 +183,9 @@ def cmd_cycles(args) -> int:
                                   ds=abs(args.ds) if b >= a else -abs(args.ds),
                                   max_steps=args.max_steps)
         except (ValueError, RuntimeError) as e:
-            print(f"note: no branch from the start state {_fmt(x)}: "
-                  f"{str(e).splitlines()[0]}", file=sys.stderr)
+            reasons.append(_one_line(e))
+            print(f"note: no branch from the start state {_fmt(x)}: {reasons[-1]}",
+                  file=sys.stderr)
             continue
         if caught and br.stop_reason.startswith("max steps"):
             print(f"note: the branch of equilibria from {_fmt(x)} used all --max-steps "
@@ -182,7 +193,9 @@ def cmd_cycles(args) -> int:
                   "--ds) to go further", file=sys.stderr)
         eq_branches.append(br)
     if not eq_branches:
-        raise SystemExit("error: no branch of equilibria could be started; check --x0/--from")
+        why = f" ({reasons[0]})" if len(set(reasons)) == 1 else ""
+        raise SystemExit(f"error: {args.system}: no branch of equilibria could be "
+                         f"started{why}; check --x0 (or X0) and --from")
     cycles, views, seen = [], [], []
     for br in eq_branches:
         print(br.summary())
@@ -191,7 +204,7 @@ def cmd_cycles(args) -> int:
             if s["kind"] != "hopf" or any(abs(s["p"] - q) < 1e-8 * (1 + abs(q)) for q in seen):
                 continue
             l1 = s.get("l1", float("nan"))
-            if not np.isfinite(l1) or abs(l1) < 1e-10:
+            if not np.isfinite(l1) or s.get("criticality") == "degenerate":
                 print(f"Hopf point at {s['p']:.8g}: degenerate (l1 = {l1:.3g}); no cycles "
                       "started (start them in Python with gru_bif.periodic.cycle_from_hopf "
                       "and an explicit amplitude)")
@@ -231,7 +244,7 @@ def cmd_cycles(args) -> int:
     if args.out:
         payload = {"format": "gru_bif.cycles", "version": 2, "param": eq_branches[0].param_name,
                    "equilibria": [b_.to_dict() for b_ in eq_branches], "cycles": cycles}
-        _write_atomic(args.out, json.dumps(payload, indent=1))
+        write_atomic(args.out, json.dumps(payload, indent=1))
         print(f"wrote {args.out}")
     if args.plot:
         import matplotlib
@@ -244,7 +257,7 @@ def cmd_cycles(args) -> int:
         for view in views:
             plot_cycle_branch(view, args.coord, ax=ax, legend=False)
         ax.figure.tight_layout()
-        ax.figure.savefig(args.plot, dpi=120)
+        savefig_atomic(ax.figure, args.plot, dpi=120)
         print(f"wrote {args.plot}")
     return 0
 
@@ -253,17 +266,6 @@ def _fmt(x) -> str:
     import numpy as np
 
     return "(" + ", ".join(f"{float(v):.6g}" for v in np.asarray(x).reshape(-1)) + ")"
-
-
-def _write_atomic(path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: nothing is left
-    half-written."""
-    import os
-
-    path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _print_cycles(rec):

@@ -63,7 +63,7 @@ import numpy as np
 from .._custom_types import Array, Float
 from .._results import RESULTS
 from ..bifurcations.codim2 import hopf_plane, oriented_singular, smallest_singular
-from ..branch import Branch, SpecialKind
+from ..branch import Branch, SpecialKind, coefficient_scale, is_degenerate
 from ..continuation.api import _concrete, continuation
 from ..continuation.problems import AbstractContinuationProblem
 from ..problem import AbstractParam, Problem
@@ -431,7 +431,10 @@ def lpc_from_bautin(
     d = xs.shape[0] - 1
     xB, p1B, p2B = xs[:d], float(xs[d]), float(sp.p[index])
     l2 = float(sp.data["l2"][index])
-    if not math.isfinite(l2) or l2 == 0:
+    omega_b = float(sp.data["omega"][index]) if "omega" in sp.data else float("nan")
+    if not math.isfinite(l2) or is_degenerate(
+        l2, coefficient_scale("l2", {"omega": omega_b}), xs.dtype
+    ):
         raise ValueError(f"The Bautin point has l2 = {l2}: it is degenerate.")
 
     # the side where l1 l2 < 0, from the neighbouring rows of the Hopf curve

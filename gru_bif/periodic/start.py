@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._custom_types import Array, Float
-from ..branch import Branch, SpecialKind
+from ..branch import Branch, SpecialKind, coefficient_scale, is_degenerate
 from ..problem import Problem
 from .collocation import CollocationProblem, node_times, uniform_mesh
 
@@ -181,7 +181,10 @@ def cycle_from_hopf(
     omega, q, dbeta, x_p, _ = _hopf_geometry(problem, x_h, p_h, omega_b)
     if dp is None or amplitude is None:
         scale = abs(dbeta) / omega
-        if not np.isfinite(l1) or abs(l1) < 1e-8 * max(1.0, scale) or dbeta == 0:
+        degenerate = is_degenerate(
+            l1, max(coefficient_scale("l1", {"omega": omega}), scale), x_h.dtype
+        )
+        if not np.isfinite(l1) or degenerate or dbeta == 0:
             raise ValueError(
                 f"The Hopf point at p = {p_h} is degenerate (l1 = {l1}, dβ/dp = "
                 f"{dbeta}): the amplitude does not follow from the distance in the "
