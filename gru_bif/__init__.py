@@ -1,24 +1,21 @@
 """gru_bif: recurrent neural networks as continuous-time dynamical systems, and their
-bifurcation diagrams, in JAX."""
+bifurcation diagrams, in JAX.
+
+`import gru_bif` loads the core (problems, branches, the continuation engine); every
+other name is imported on first use (PEP 562), so that a script that only continues
+equilibria does not pay for Diffrax, the periodic-orbit solvers or matplotlib.
+"""
 
 __version__ = "0.3.0"
 
+import importlib as _importlib
+
+from ._programs import (
+    clear_program_cache as clear_program_cache,
+    program_cache_dir as program_cache_dir,
+    set_program_cache as set_program_cache,
+)
 from ._results import RESULTS as RESULTS
-from .bifurcations.curves import (
-    FoldCurveProblem as FoldCurveProblem,
-    HopfCurveProblem as HopfCurveProblem,
-    bt_normal_form as bt_normal_form,
-    curve_parameters as curve_parameters,
-    fold_curve as fold_curve,
-    hopf_curve as hopf_curve,
-    hopf_frequency as hopf_frequency,
-)
-from .bifurcations.switching import (
-    bifurcation_diagram as bifurcation_diagram,
-    branch_direction as branch_direction,
-    switch_branch as switch_branch,
-)
-from .batch import batched as batched, shard_batch as shard_batch
 from .branch import Branch as Branch, SpecialKind as SpecialKind, SpecialPoints as SpecialPoints
 from .continuation import (
     AbstractContinuationAlgorithm as AbstractContinuationAlgorithm,
@@ -29,24 +26,65 @@ from .continuation import (
     PseudoArclength as PseudoArclength,
     continuation as continuation,
 )
-from .equilibria import (
-    EQUILIBRIUM_TYPES as EQUILIBRIUM_TYPES,
-    Equilibria as Equilibria,
-    SlowPoints as SlowPoints,
-    classify as classify,
-    classify_eigenvalues as classify_eigenvalues,
-    find_equilibria as find_equilibria,
-    find_slow_points as find_slow_points,
-)
-from .models.gru import (
-    GRU as GRU,
-    gru_candidate_residual as gru_candidate_residual,
-    gru_vector_field as gru_vector_field,
-)
-from .simulate import Trajectory as Trajectory, simulate as simulate
 from .problem import AbstractParam as AbstractParam, Param as Param, Problem as Problem
-from .systems import SystemFile as SystemFile, load_system as load_system
-from . import examples as examples, models as models, periodic as periodic
-from . import homoclinic as homoclinic
-from . import census as census, trained as trained
-from . import differentiate as differentiate, losses as losses, training as training
+
+#: public name -> (module, attribute; None: the module itself), imported on first use
+_LAZY = {
+    "FoldCurveProblem": (".bifurcations.curves", "FoldCurveProblem"),
+    "HopfCurveProblem": (".bifurcations.curves", "HopfCurveProblem"),
+    "bt_normal_form": (".bifurcations.curves", "bt_normal_form"),
+    "curve_parameters": (".bifurcations.curves", "curve_parameters"),
+    "fold_curve": (".bifurcations.curves", "fold_curve"),
+    "hopf_curve": (".bifurcations.curves", "hopf_curve"),
+    "hopf_frequency": (".bifurcations.curves", "hopf_frequency"),
+    "bifurcation_diagram": (".bifurcations.switching", "bifurcation_diagram"),
+    "branch_direction": (".bifurcations.switching", "branch_direction"),
+    "switch_branch": (".bifurcations.switching", "switch_branch"),
+    "batched": (".batch", "batched"),
+    "shard_batch": (".batch", "shard_batch"),
+    "EQUILIBRIUM_TYPES": (".equilibria", "EQUILIBRIUM_TYPES"),
+    "Equilibria": (".equilibria", "Equilibria"),
+    "SlowPoints": (".equilibria", "SlowPoints"),
+    "classify": (".equilibria", "classify"),
+    "classify_eigenvalues": (".equilibria", "classify_eigenvalues"),
+    "find_equilibria": (".equilibria", "find_equilibria"),
+    "find_slow_points": (".equilibria", "find_slow_points"),
+    "GRU": (".models.gru", "GRU"),
+    "gru_candidate_residual": (".models.gru", "gru_candidate_residual"),
+    "gru_vector_field": (".models.gru", "gru_vector_field"),
+    "Trajectory": (".simulate", "Trajectory"),
+    "simulate": (".simulate", "simulate"),
+    "SystemFile": (".systems", "SystemFile"),
+    "load_system": (".systems", "load_system"),
+    "examples": (".examples", None),
+    "models": (".models", None),
+    "periodic": (".periodic", None),
+    "homoclinic": (".homoclinic", None),
+    "census": (".census", None),
+    "trained": (".trained", None),
+    "differentiate": (".differentiate", None),
+    "losses": (".losses", None),
+    "training": (".training", None),
+}
+
+__all__ = sorted(
+    ["RESULTS", "Branch", "SpecialKind", "SpecialPoints", "AbstractContinuationAlgorithm",
+     "AbstractContinuationProblem", "ContinuationIterator", "EquilibriumProblem",
+     "Natural", "PseudoArclength", "continuation", "AbstractParam", "Param", "Problem",
+     "set_program_cache", "program_cache_dir", "clear_program_cache", *_LAZY]
+)
+
+
+def __getattr__(name):
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'gru_bif' has no attribute {name!r}") from None
+    mod = _importlib.import_module(module, __name__)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

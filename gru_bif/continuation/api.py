@@ -17,6 +17,7 @@ from .engine import (
     PseudoArclength,
     _continuation_jit,
     _init,
+    continuation_programs,
     _Settings,
     _StaticSettings,
     _step,
@@ -288,8 +289,17 @@ def continuation(
                 f"tangent0 has shape {tangent0.shape}; it must have shape {u0.shape} "
                 "(state and parameter)."
             )
-    branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
+    if _is_concrete((cp, u0, settings, tangent0)):
+        # concrete inputs: small programs, compiled once per system and shared
+        branch = continuation_programs(cp, u0, settings, static, dirs, tangent0)
+    else:
+        # under a user's jit / vmap / grad: one traced program
+        branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
     return _check(branch, throw, cp, u0)
+
+
+def _is_concrete(tree) -> bool:
+    return not any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(tree))
 
 
 def _fatal(result):

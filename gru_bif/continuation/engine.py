@@ -12,6 +12,7 @@ body, so `vmap` over many systems stays efficient.
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._custom_types import Array
 from .._results import RESULTS
@@ -381,9 +382,18 @@ def _run_direction(cp, u0, direction, settings, static, tangent0=None):
 def _locate_one(cp, X, T, S, row, col, valid, settings, static):
     """Illinois search for the zero of test function `col` between rows `row` and
     `row + 1`, each evaluation a Newton correction onto the branch."""
-    u_a, t_a, u_b = X[row], T[row], X[row + 1]
-    f_a, f_b = S[row, col], S[row + 1, col]
-    w_a = _weighted(cp, jnp.where(valid, u_a, X[0]), t_a)
+    return _locate_bracket(
+        cp, X[row], T[row], X[row + 1], S[row, col], S[row + 1, col], col, valid, X[0],
+        settings, static,
+    )
+
+
+def _locate_bracket(cp, u_a, t_a, u_b, f_a, f_b, col, valid, x_first, settings, static):
+    """Illinois search for the zero of test function `col` between the branch points
+    `u_a` (tangent `t_a`, test value `f_a`) and `u_b` (`f_b`); `x_first` (a point known
+    to be valid) stands in for `u_a` in padding slots (`valid = False`)."""
+    dtype = u_a.dtype
+    w_a = _weighted(cp, jnp.where(valid, u_a, x_first), t_a)
     s_b = jnp.dot(w_a, u_b - u_a)
     s_b = jnp.where(valid & (s_b != 0), s_b, 1.0)
     c0 = jnp.dot(w_a, u_a)
@@ -394,7 +404,7 @@ def _locate_one(cp, X, T, S, row, col, valid, settings, static):
         _, t, tests, _ = point_info(cp, u, t_a)
         return u, t, tests[col], ok
 
-    eps = jnp.finfo(X.dtype).eps
+    eps = jnp.finfo(dtype).eps
     s_tol = 16 * eps * (jnp.abs(s_b) + jnp.max(jnp.abs(u_a)))
 
     def cond(c):
@@ -426,7 +436,7 @@ def _locate_one(cp, X, T, S, row, col, valid, settings, static):
         return new_a, new_fa, new_b, new_fb, new_side, u_r, t_r, it + 1, ok_r, done
 
     init = (
-        jnp.zeros((), X.dtype),
+        jnp.zeros((), dtype),
         f_a,
         s_b,
         f_b,
@@ -443,23 +453,50 @@ def _locate_one(cp, X, T, S, row, col, valid, settings, static):
     return u, t, precision, located
 
 
+def _brackets(xp, S, n, K):
+    """Sign changes of the stored test functions `S` among the first `n` rows: the
+    first `K` (row-major) as `(row, col, valid)`, and how many there were."""
+    R, nt = S.shape
+    rows = xp.arange(R - 1)
+    pair_ok = (rows + 1 < n)[:, None] & xp.isfinite(S[:-1]) & xp.isfinite(S[1:])
+    change = ((S[:-1] < 0) != (S[1:] < 0)) & pair_ok
+    flat = change.reshape(-1)
+    total = xp.sum(flat)
+    if xp is jnp:
+        (idx,) = jnp.nonzero(flat, size=K, fill_value=flat.shape[0])
+    else:
+        idx = np.full(K, flat.shape[0])
+        found = np.nonzero(flat)[0][:K]
+        idx[: len(found)] = found
+    valid = idx < flat.shape[0]
+    idx = xp.where(valid, idx, 0)
+    return idx // nt, idx % nt, valid, total
+
+
+def _select(xp, cp, x_first, u, kind, valid, ok_data):
+    """Which located points to keep, and the order that puts them first. A fold
+    located on top of a branch point is the branch point seen from a branch through it
+    (e.g. the symmetric branch of a pitchfork): only the branch point is kept."""
+    keep = valid & ok_data
+    scale = 1 + xp.max(xp.abs(x_first))
+    dist = xp.max(xp.abs(u[:, None, :] - u[None, :, :]), axis=-1)
+    near_bp = xp.any(
+        (dist < 1e-4 * scale) & (kind[None, :] == SpecialKind.BRANCH_POINT) & valid[None, :],
+        axis=1,
+    )
+    keep = keep & ~((kind == cp.fold_kind) & near_bp)
+    order = xp.argsort(~keep, stable=True) if xp is jnp else np.argsort(~keep, kind="stable")
+    return keep[order], order
+
+
 def _detect_and_locate(cp, X, T, S, n, settings, static):
     """Find sign changes of the stored test functions, locate each flagged point
     (with the non-differentiated problem `cp_ng`), then compute its data and attach
     implicit derivatives with the differentiable `cp`."""
     cp_ng = _stop_gradient(cp)
     kinds = jnp.asarray([int(k) for k in _kinds(cp)], jnp.int32)
-    R, nt = S.shape
     K = static.max_special_points
-    rows = jnp.arange(R - 1)
-    pair_ok = (rows + 1 < n)[:, None] & jnp.isfinite(S[:-1]) & jnp.isfinite(S[1:])
-    change = ((S[:-1] < 0) != (S[1:] < 0)) & pair_ok
-    flat = change.reshape(-1)
-    total = jnp.sum(flat)
-    (idx,) = jnp.nonzero(flat, size=K, fill_value=flat.shape[0])
-    valid = idx < flat.shape[0]
-    idx = jnp.where(valid, idx, 0)
-    row, col = idx // nt, idx % nt
+    row, col, valid, total = _brackets(jnp, S, n, K)
 
     def one(row, col, valid):
         u, t, precision, located = _locate_one(
@@ -473,18 +510,7 @@ def _detect_and_locate(cp, X, T, S, n, settings, static):
     u, u_att, t, precision, located, kind, ok_data, data = jax.lax.map(
         lambda a: one(*a), (row, col, valid)
     )
-    keep = valid & ok_data
-    # A fold located on top of a branch point is the branch point seen from a branch
-    # through it (e.g. the symmetric branch of a pitchfork): keep only the branch point.
-    scale = 1 + jnp.max(jnp.abs(X[0]))
-    dist = jnp.max(jnp.abs(u[:, None, :] - u[None, :, :]), axis=-1)
-    near_bp = jnp.any(
-        (dist < 1e-4 * scale) & (kind[None, :] == SpecialKind.BRANCH_POINT) & valid[None, :],
-        axis=1,
-    )
-    keep = keep & ~((kind == cp.fold_kind) & near_bp)
-    order = jnp.argsort(~keep, stable=True)
-    keep = keep[order]
+    keep, order = _select(jnp, cp, X[0], u, kind, valid, ok_data)
     nan = jnp.nan
 
     def take(a, fill):
@@ -555,11 +581,9 @@ def _check_shapes(cp, u0):
         )
 
 
-@eqx.filter_jit
-def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None):
-    _check_shapes(cp, u0)
-    cp_diff, cp = cp, _stop_gradient(cp)
-    u0 = jax.lax.stop_gradient(u0)
+def _run_loop(cp, u0, settings, static, directions: tuple, tangent0=None):
+    """The continuation loop in every direction asked for (no location): the branch's
+    rows `(X, T, S, NU, DS, IT)`, their number `n`, the result and the statistics."""
     if len(directions) == 1:
         st = _run_direction(
             cp, u0, jnp.asarray(directions[0], u0.dtype), settings, static, tangent0
@@ -595,6 +619,19 @@ def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None
             "rejected": fwd.rejected + bwd.rejected,
             "newton_iterations": fwd.newton_total + bwd.newton_total,
         }
+    return X, T, S, NU, DS, IT, n, result, stats
+
+
+@eqx.filter_jit
+def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None):
+    """The whole continuation as one program: used when the call is traced (under a
+    user's `jit`, `vmap` or `grad`); concrete calls go through `continuation_programs`."""
+    _check_shapes(cp, u0)
+    cp_diff, cp = cp, _stop_gradient(cp)
+    u0 = jax.lax.stop_gradient(u0)
+    X, T, S, NU, DS, IT, n, result, stats = _run_loop(
+        cp, u0, settings, static, directions, tangent0
+    )
     special, dropped = _detect_and_locate(cp_diff, X, T, S, n, settings, static)
     stats["special_dropped"] = dropped
     X = _mask_rows(X, n, jnp.nan)
@@ -614,3 +651,193 @@ def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None
         param_name=cp.param_name,
     )
     return branch
+
+
+# --------------------------------------------------------------------------- programs
+# A call with concrete inputs runs as small programs instead of one: the loop (keyed by
+# the system, `max_steps` and the options), the location of flagged points in chunks of
+# `LOCATE_CHUNK` brackets, and the data of each kind of point found (compiled only for
+# the kinds present). The location and data programs do not depend on `max_steps` or
+# the range, so every branch of a system shares them; the location program compiles in
+# a background thread while the loop compiles (see `gru_bif._programs`).
+LOCATE_CHUNK = 4
+_STAT_KEYS = ("steps", "attempts", "rejected", "newton_iterations")
+
+
+def _loop_program(cp, u0, settings, static, directions, tangent0):
+    _check_shapes(cp, u0)
+    X, T, S, NU, DS, IT, n, result, stats = _run_loop(
+        cp, u0, settings, static, directions, tangent0
+    )
+    Xm = _mask_rows(X, n, jnp.nan)
+    NU = _mask_rows(NU, n, -1)
+    return (
+        Xm,
+        Xm[:, -1],
+        jax.vmap(cp.state)(Xm),
+        T,
+        S,
+        NU,
+        NU == 0,
+        _mask_rows(DS, n, jnp.nan),
+        _mask_rows(IT, n, -1),
+        n.astype(jnp.int32),
+        result._value,
+        *(stats[k] for k in _STAT_KEYS),
+    )
+
+
+def _locate_static(static: _StaticSettings) -> _StaticSettings:
+    """The static settings location depends on (not `max_steps`, capacities, ...)."""
+    return _StaticSettings(
+        max_steps=0,
+        max_newton=static.max_newton,
+        target_newton=0,
+        max_special_points=0,
+        max_locate_iterations=static.max_locate_iterations,
+        algorithm=PseudoArclength(),
+    )
+
+
+def _locate_program(cp, u_a, t_a, u_b, f_a, f_b, col, valid, x_first, settings, static):
+    # lax.map, not vmap: a batched search compiles ~1.5x slower and runs in lockstep
+    def one(a):
+        return _locate_bracket(cp, *a, x_first, settings, static)
+
+    return tuple(jax.lax.map(one, (u_a, t_a, u_b, f_a, f_b, col, valid)))
+
+
+def _data_program(cp, kind, u, t):
+    keys = tuple(cp.data_keys)
+
+    def one(u, t):
+        J, _ = _jac(cp, u)
+        ok, u_att, data = cp.special_data(kind, u, J, t)
+        if set(data) != set(keys):
+            raise TypeError(
+                f"{type(cp).__name__}.special_data returns data {sorted(data)}, but its "
+                f"data_keys are {sorted(keys)}; they must agree."
+            )
+        return ok, u_att, cp.param(u_att), cp.state(u_att), tuple(data[k] for k in keys)
+
+    ok, u_att, p, x, data = jax.lax.map(lambda a: one(*a), (u, t))
+    return (ok, p, x, *data)
+
+
+def _chunks(count: int):
+    """Index chunks of `LOCATE_CHUNK` (the last one padded by repeating its first)."""
+    for start in range(0, count, LOCATE_CHUNK):
+        idx = np.arange(start, min(start + LOCATE_CHUNK, count))
+        pad = np.full(LOCATE_CHUNK - len(idx), idx[0])
+        yield np.concatenate([idx, pad]), len(idx)
+
+
+def _placeholders(cp, u0, settings, static):
+    """Shapes of the location program's inputs (for compiling it ahead)."""
+    n1 = u0.shape[0]
+    B = LOCATE_CHUNK
+    f = jax.ShapeDtypeStruct
+    dt = u0.dtype
+    return (cp, f((B, n1), dt), f((B, n1), dt), f((B, n1), dt), f((B,), dt), f((B,), dt),
+            f((B,), np.int32), f((B,), np.bool_), f((n1,), dt), settings,
+            _locate_static(static))
+
+
+def _result_item(value) -> RESULTS:
+    return eqx.tree_at(lambda r: r._value, RESULTS.successful, value)
+
+
+def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=None):
+    """`_continuation_jit` for concrete inputs, run as separate programs (see above);
+    the same branch, rows and special points."""
+    from .. import _programs
+
+    sloc = _locate_static(static)
+    if _programs.spare_core():
+        # the location program compiles on the other core while the loop compiles
+        _programs.prefetch(_locate_program, *_placeholders(cp, u0, settings, static))
+    out = _programs.compiled(_loop_program, cp, u0, settings, static, directions, tangent0)
+    Xm, p_rows, x, T, S, NU, stable, DS, IT, n, result, *stat_values = out
+    stats = dict(zip(_STAT_KEYS, stat_values))
+    K = static.max_special_points
+    S_h = np.asarray(S)
+    n_h = int(n)
+    row, col, valid, total = _brackets(np, S_h, n_h, K)
+    count = int(np.sum(valid))
+    stats["special_dropped"] = jnp.asarray(max(int(total) - K, 0), jnp.int32)
+    dtype = u0.dtype
+    n1 = u0.shape[0]
+    d = x.shape[1:]
+    keys = tuple(cp.data_keys)
+    kinds_of = np.asarray([int(k) for k in _kinds(cp)], np.int32)
+    special = dict(
+        kind=np.full(K, int(SpecialKind.NONE), np.int32),
+        p=np.full(K, np.nan, dtype),
+        x=np.full((K,) + d, np.nan, dtype),
+        index=np.full(K, -1, np.int32),
+        precision=np.full(K, np.nan, dtype),
+        located=np.zeros(K, bool),
+        tangent=np.full((K, n1), np.nan, dtype),
+    )
+    data = {k: np.full(K, np.nan, dtype) for k in keys}
+    if count:
+        X_h, T_h = np.asarray(Xm), np.asarray(T)
+        row, col = row[:count], col[:count]
+        u = np.empty((count, n1), dtype)
+        t = np.empty((count, n1), dtype)
+        precision = np.empty(count, dtype)
+        located = np.empty(count, bool)
+        for idx, m in _chunks(count):
+            r, c = row[idx], col[idx]
+            res = _programs.compiled(
+                _locate_program, cp, X_h[r], T_h[r], X_h[r + 1], S_h[r, c], S_h[r + 1, c],
+                c.astype(np.int32), np.arange(LOCATE_CHUNK) < m, X_h[0], settings, sloc,
+            )
+            for target, arr in zip((u, t, precision, located), res):
+                target[idx[:m]] = np.asarray(arr)[:m]
+        kind = kinds_of[col]
+        ok = np.zeros(count, bool)
+        p = np.full(count, np.nan, dtype)
+        xs = np.full((count,) + d, np.nan, dtype)
+        dvals = {k: np.full(count, np.nan, dtype) for k in keys}
+        for k in np.unique(kind):
+            where = np.nonzero(kind == k)[0]
+            for idx, m in _chunks(len(where)):
+                sel = where[idx]
+                res = _programs.compiled(_data_program, cp, int(k), u[sel], t[sel])
+                ok_k, p_k, x_k, *data_k = (np.asarray(a)[:m] for a in res)
+                dst = sel[:m]
+                ok[dst], p[dst], xs[dst] = ok_k, p_k, x_k
+                for key, v in zip(keys, data_k):
+                    dvals[key][dst] = v
+        keep, order = _select(np, cp, X_h[0], u, kind, np.ones(count, bool), ok)
+        m = int(np.sum(keep))
+        sel = order[:m]
+        special["kind"][:m] = kind[sel]
+        special["p"][:m] = p[sel]
+        special["x"][:m] = xs[sel]
+        special["index"][:m] = row[sel]
+        special["precision"][:m] = precision[sel]
+        special["located"][:m] = located[sel]
+        special["tangent"][:m] = t[sel]
+        for key in keys:
+            data[key][:m] = dvals[key][sel]
+        count = m
+    points = SpecialPoints(
+        **{k: jnp.asarray(v) for k, v in special.items()},
+        data={k: jnp.asarray(v) for k, v in data.items()},
+        count=jnp.asarray(count, jnp.int32),
+    )
+    return Branch(
+        x=x,
+        p=p_rows,
+        stable=stable,
+        n_unstable=NU,
+        ds=DS,
+        newton_iterations=IT,
+        num_points=n,
+        special=points,
+        result=_result_item(result),
+        stats=stats,
+        param_name=cp.param_name,
+    )
