@@ -284,8 +284,23 @@ def _build(fn, leaves, dyn_def, stat):
     return _Program(executable, n_out)
 
 
+@functools.cache
+def _prepare_runtime() -> None:
+    """Load what compiled programs call into but only lowering loads: LAPACK's
+    function table (a program with `eig` or `svd` loaded before any lowering in this
+    process would otherwise call through null pointers)."""
+    try:
+        from jax._src.lax import linalg
+
+        linalg.initialize_lapack()
+    except Exception as e:  # noqa: BLE001 - without it, do not load programs at all
+        raise RuntimeError(f"cannot prepare LAPACK for loaded programs ({e})") from e
+
+
 def _load(path: pathlib.Path, key: str, n_in: int):
     from jax.experimental import serialize_executable
+
+    _prepare_runtime()
 
     blob = path.read_bytes()
     if not blob.startswith(_MAGIC):

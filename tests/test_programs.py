@@ -1,0 +1,160 @@
+"""Concrete calls run as separate programs (loop, location, data per kind) and give the
+branch the single traced program gives; compiled programs are kept on disk across
+processes, keyed by a fingerprint of everything that determines them, and a corrupt or
+stale file is recompiled, never trusted."""
+
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gru_bif
+from gru_bif import _programs
+from gru_bif.continuation import api
+
+HOPF = 0.359038459564185  # the 2-D GRU with U_h = 3 R(pi/4): Hopf points at b_h[0] = ±HOPF
+
+
+def _rotation_gru():
+    th = np.pi / 4
+    R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    return gru_bif.Problem.from_gru(gru_bif.GRU(3 * R), "bh[0]")
+
+
+def _cusp_field(t, x, a):
+    return jnp.stack([a["p"] + a["q"] * x[0] - x[0] ** 3, -x[1]])
+
+
+def _fields(branch):
+    s = branch.special
+    return {
+        "x": branch.x, "p": branch.p, "stable": branch.stable, "n_unstable": branch.n_unstable,
+        "ds": branch.ds, "newton": branch.newton_iterations, "n": branch.num_points,
+        "kind": s.kind, "sp": s.p, "sx": s.x, "index": s.index, "located": s.located,
+        "tangent": s.tangent, "count": s.count, **{f"data_{k}": v for k, v in s.data.items()},
+        "result": branch.result._value,
+    }
+
+
+@pytest.mark.parametrize("case", ["gru_hopf", "folds_both"])
+def test_programs_match_the_single_traced_program(case, monkeypatch):
+    if case == "gru_hopf":
+        pr, x0, p0, kw = _rotation_gru(), jnp.zeros(2), -1.0, dict(p_min=-1.0, p_max=1.0)
+    else:  # an S-shaped branch: two folds, both directions from the middle
+        pr = gru_bif.Problem(_cusp_field, {"p": 0.0, "q": 1.0}, "p")
+        x0, p0, kw = jnp.zeros(2), 0.0, dict(p_min=-1.0, p_max=1.0, direction="both")
+    eager = gru_bif.continuation(pr, x0, p0, ds=0.05, max_steps=200, **kw)
+    monkeypatch.setattr(api, "_is_concrete", lambda tree: False)
+    traced = gru_bif.continuation(pr, x0, p0, ds=0.05, max_steps=200, **kw)
+    a, b = _fields(eager), _fields(traced)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(np.asarray(a[k]), np.asarray(b[k]), rtol=0, atol=1e-13,
+                                   err_msg=k)
+    kinds = np.asarray(eager.special.kind)[: int(eager.special.count)]
+    if case == "gru_hopf":
+        hopf = np.sort(np.asarray(eager.special.p)[: len(kinds)][kinds == gru_bif.SpecialKind.HOPF])
+        np.testing.assert_allclose(hopf, [-HOPF, HOPF], atol=1e-14)
+    else:  # folds of p = x^3 - x at x = ±1/√3: p = ∓2/(3√3)
+        folds = np.sort(np.asarray(eager.special.p)[: len(kinds)][kinds == gru_bif.SpecialKind.FOLD])
+        np.testing.assert_allclose(folds, [-2 / (3 * 3**0.5), 2 / (3 * 3**0.5)], atol=1e-12)
+
+
+def test_fingerprint_sees_code_constants_and_closures():
+    def make(c):
+        def f(t, x, a):
+            return a["p"] - c * x
+
+        return f
+
+    fp = lambda obj: _programs._disk_key("test", obj)  # noqa: E731
+    assert fp(make(1.0)) == fp(make(1.0))
+    assert fp(make(1.0)) != fp(make(2.0))  # a closure's value is part of the key
+    arr = {"w": np.ones(3)}
+    assert fp(arr) == fp({"w": np.zeros(3)})  # input arrays: shape and dtype only
+    assert fp(arr) != fp({"w": np.ones(4)})
+
+    class Opaque:  # an object the fingerprint cannot see into
+        pass
+
+    def g(t, x, a):
+        return OPAQUE and x  # noqa: F821 - resolved in the globals below
+
+    g.__globals__["OPAQUE"] = Opaque()
+    try:
+        assert fp(g) is None  # uncacheable: never looked up on disk
+    finally:
+        del g.__globals__["OPAQUE"]
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys, warnings
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import numpy as np
+    import gru_bif
+    SCALE = {scale}
+    def field(t, x, a):
+        return jnp.stack([a["p"] + x[0] - SCALE * x[0] ** 3, -x[1]])
+    gru_bif.set_program_cache(sys.argv[1])
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda e, d, **k: compiles.append(d) if e.endswith("backend_compile_duration") else None)
+    pr = gru_bif.Problem(field, {{"p": 0.0}}, "p")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        b = gru_bif.continuation(pr, jnp.zeros(2), 0.0, p_min=-1.0, p_max=1.0, ds=0.05,
+                                 max_steps=100, direction="both")
+    kinds = np.asarray(b.special.kind)[: int(b.special.count)]
+    folds = sorted(np.asarray(b.special.p)[: len(kinds)][kinds == gru_bif.SpecialKind.FOLD].tolist())
+    print(json.dumps(dict(folds=folds, big_compiles=sum(d > 0.05 for d in compiles),
+                          warnings=[str(x.message) for x in w])))
+    """
+)
+
+
+def _run(tmp_path, cache, scale=1.0):
+    script = tmp_path / f"field_{scale}.py"
+    script.write_text(SCRIPT.format(scale=scale))
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, str(script), str(cache)], capture_output=True,
+                         text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    import json
+
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_programs_persist_across_processes_and_corrupt_files_are_recompiled(tmp_path):
+    cache = tmp_path / "programs"
+    exact = 2 / (3 * 3**0.5)  # folds of p = x^3 - x
+    first = _run(tmp_path, cache)
+    files = sorted(pathlib.Path(cache).glob("*.prog"))
+    assert first["big_compiles"] >= 2 and len(files) >= 2
+    np.testing.assert_allclose(first["folds"], [-exact, exact], atol=1e-12)
+
+    second = _run(tmp_path, cache)  # a new process: programs loaded, nothing compiled
+    assert second["big_compiles"] == 0, second
+    assert second["folds"] == first["folds"]
+
+    # another constant in the user's code: another program, not the stored one
+    other = _run(tmp_path, cache, scale=2.0)
+    assert other["big_compiles"] >= 1
+    np.testing.assert_allclose(other["folds"], [-exact / 2**0.5, exact / 2**0.5], atol=1e-12)
+
+    for f in files:  # corrupt every stored program: each is recompiled, with a warning
+        data = bytearray(f.read_bytes())
+        data[-100:] = b"\0" * 100
+        f.write_bytes(bytes(data))
+    third = _run(tmp_path, cache)
+    assert third["folds"] == first["folds"]
+    assert third["big_compiles"] >= 2
+    assert any("recompiling a cached program" in w for w in third["warnings"])
