@@ -70,7 +70,11 @@ class AbstractContinuationProblem(eqx.Module):
     def n_unstable(self, u: Array, Hu: Array) -> Array: ...
 
     @abc.abstractmethod
-    def special_data(self, kind, u: Array, Hu: Array, t: Array): ...
+    def special_data(self, kind, u: Array, Hu: Array, t: Array):
+        """`(valid, u_located, data)` for a point of `kind` located at `u` (tangent `t`,
+        linearisation `Hu`). `kind` is a traced int (every kind's data computed, the
+        right one selected) or a plain `int` (a program for that kind alone: only its
+        data need be computed). `data` has exactly the keys `data_keys`."""
 
     def tests_and_stability(self, u: Array, Hu: Array) -> tuple[Array, Array]:
         """`(extra_tests(u, Hu), n_unstable(u, Hu))` — what the engine evaluates at every
@@ -236,6 +240,11 @@ class EquilibriumProblem(AbstractContinuationProblem):
         is_f = kind == SpecialKind.FOLD
         is_h = kind == SpecialKind.HOPF
         is_bp = kind == SpecialKind.BRANCH_POINT
+        # a plain int: compute only what that kind needs
+        static = isinstance(kind, int)
+        need_f, need_h, need_bp = (
+            (bool(is_f), bool(is_h), bool(is_bp)) if static else (True, True, True)
+        )
 
         def jac_at(cp, uu):
             return jax.jacfwd(cp.residual)(uu)
@@ -243,18 +252,20 @@ class EquilibriumProblem(AbstractContinuationProblem):
         # Each kind's data is computed with a copy of the problem whose arguments carry
         # gradients only where that kind applies: a slot of another kind (or padding)
         # may be singular for this kind's formulas, and must not leak NaN into gradients.
-        cp_f = _masked(self, is_f)
-        # fold: null vector = state part of the tangent
-        u_f, v_f = fold_point(cp_f, u, t[:-1] / jnp.linalg.norm(t[:-1]), is_f)
-        H_f = jac_at(cp_f, u_f)
-        a = fold_coefficient(
-            lambda x: cp_f.problem.F(x, u_f[-1]), u_f[:-1], H_f[:, :-1], v_f, H_f[:, -1]
-        )
         out_u = u
-        data = {"omega": nan, "l1": nan, "a": jnp.where(is_f, a, nan)}
-        out_u = jnp.where(is_f, u_f, out_u)
+        data = {"omega": nan, "l1": nan, "a": nan}
         valid = jnp.asarray(True)
-        if d >= 2 and SpecialKind.HOPF in self.extra_kinds:
+        if need_f:
+            cp_f = _masked(self, is_f)
+            # fold: null vector = state part of the tangent
+            u_f, v_f = fold_point(cp_f, u, t[:-1] / jnp.linalg.norm(t[:-1]), is_f)
+            H_f = jac_at(cp_f, u_f)
+            a = fold_coefficient(
+                lambda x: cp_f.problem.F(x, u_f[-1]), u_f[:-1], H_f[:, :-1], v_f, H_f[:, -1]
+            )
+            data["a"] = jnp.where(is_f, a, nan)
+            out_u = jnp.where(is_f, u_f, out_u)
+        if need_h and d >= 2 and SpecialKind.HOPF in self.extra_kinds:
             ev, vecs = jnp.linalg.eig(Js)
             scale = jnp.maximum(1.0, jnp.max(jnp.abs(ev)))
             # the eigenvalue with Im > 0 closest to the imaginary axis
@@ -280,10 +291,11 @@ class EquilibriumProblem(AbstractContinuationProblem):
             data["l1"] = jnp.where(is_h & ok_h, l1, nan).astype(u.dtype)
             out_u = jnp.where(is_h, u_h, out_u)
             valid = jnp.where(is_h, ok_h, valid)
-        # branch point: left null vector of F_x
-        psi = jnp.linalg.svd(Js.T)[2][-1]  # ψᵀ F_x = 0 (forward value only)
-        u_bp = branch_point(_masked(self, is_bp), u, psi, is_bp)
-        out_u = jnp.where(is_bp, u_bp, out_u)
+        if need_bp:
+            # branch point: left null vector of F_x
+            psi = jnp.linalg.svd(Js.T)[2][-1]  # ψᵀ F_x = 0 (forward value only)
+            u_bp = branch_point(_masked(self, is_bp), u, psi, is_bp)
+            out_u = jnp.where(is_bp, u_bp, out_u)
         return valid, out_u, data
 
 
