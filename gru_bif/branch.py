@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -416,11 +417,11 @@ class Branch(eqx.Module):
                 f"{src}: 'points' and 'special_points' are both empty; the state "
                 "dimension is unknown."
             )
-        if not isinstance(first_x, list) or not first_x:
+        if not _as_list(first_x):
             raise ValueError(
                 f"{src}: {first} is {first_x!r}; expected a non-empty list of numbers."
             )
-        dim = len(first_x)
+        dim = len(_as_list(first_x))
         x = np.full((N, dim), np.nan)
         p = np.full((N,), np.nan)
         stable = np.zeros((N,), bool)
@@ -660,14 +661,35 @@ _NPZ_ARRAYS = {
 _KIND_NAMES = {"f": "floats", "iu": "integers", "b": "booleans"}
 
 
+def _scalar_kind(v) -> str:
+    """The NumPy dtype kind of a scalar (a Python, NumPy or JAX number), else `""`."""
+    if isinstance(v, (str, bytes, list, tuple, dict)) or v is None:
+        return ""
+    try:
+        arr = np.asarray(v)
+    except Exception:  # noqa: BLE001 - not a number at all
+        return ""
+    return arr.dtype.kind if arr.shape == () else ""
+
+
+def _as_list(v) -> "list | None":
+    """A list or tuple as a list, a 1-D NumPy or JAX array as the list of its entries;
+    `None` for anything else."""
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    if isinstance(v, (np.ndarray, jax.Array)) and v.ndim == 1:
+        return list(np.asarray(v))
+    return None
+
+
 def _number(src: str, where: str, v) -> float:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+    if _scalar_kind(v) not in ("i", "u", "f"):
         raise ValueError(f"{src}: {where} is {v!r}; expected a number.")
     return float(v)
 
 
 def _int(src: str, where: str, v, minimum=None) -> int:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+    if _scalar_kind(v) not in ("i", "u"):
         raise ValueError(f"{src}: {where} is {v!r}; expected an integer.")
     if minimum is not None and v < minimum:
         raise ValueError(f"{src}: {where} is {v!r}; expected an integer ≥ {minimum}.")
@@ -675,14 +697,16 @@ def _int(src: str, where: str, v, minimum=None) -> int:
 
 
 def _boolean(src: str, where: str, v) -> bool:
-    if not isinstance(v, (bool, np.bool_)):
+    if _scalar_kind(v) != "b":
         raise ValueError(f"{src}: {where} is {v!r}; expected true or false.")
     return bool(v)
 
 
 def _vector(src: str, where: str, v, dim: int, first: str) -> list:
-    if not isinstance(v, (list, tuple)):
+    items = _as_list(v)
+    if items is None:
         raise ValueError(f"{src}: {where} is {v!r}; expected a list of {dim} numbers.")
+    v = items
     if len(v) != dim:
         raise ValueError(
             f"{src}: {where} has {len(v)} entries; expected {dim} (the length of {first})."

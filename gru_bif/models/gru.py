@@ -864,10 +864,6 @@ class GRU(eqx.Module):
                 f"{source}: 'dtype' is {data['dtype']!r}; GRU weights are floating point "
                 "('float32' or 'float64')."
             )
-        if not isinstance(data["reset"], str) or data["reset"] not in _RESETS:
-            raise ValueError(
-                f"{source}: 'reset' is {data['reset']!r}; expected one of {list(_RESETS)}."
-            )
         shapes = {
             "Wz": (d, m), "Wr": (d, m), "Wh": (d, m),
             "Uz": (d, d), "Ur": (d, d), "Uh": (d, d),
@@ -881,7 +877,9 @@ class GRU(eqx.Module):
             _check_shape(source, f, arr, shapes[f])
             arrays[f] = arr
         try:
-            return cls(**arrays, reset=str(data["reset"]), dtype=dtype)
+            reset = data["reset"]
+            return cls(**arrays, reset=str(reset) if isinstance(reset, str) else reset,
+                       dtype=dtype)
         except ValueError as e:  # e.g. a non-zero bhh with reset='before'
             raise ValueError(f"{source}: {e}") from None
 
