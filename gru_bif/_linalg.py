@@ -19,10 +19,13 @@ SMALL = 8
 
 
 def _eliminate(A, b):
-    """Gaussian elimination with partial pivoting on a small dense `A` (n ≤ SMALL).
+    """Gauss-Jordan elimination with partial pivoting on a small dense `A` (n ≤ SMALL).
     Returns `(x, sign(det A), mean log|pivot|)`; a zero pivot gives non-finite `x`.
-    `b` is carried separately from `A` so that the map `b ↦ x` stays visibly linear to
-    JAX (reverse mode transposes it, e.g. in implicit gradients)."""
+    Whole-matrix operations only (a row permutation by gather, a rank-one update per
+    column, no back substitution): fewer operations for XLA to compile than the
+    row-by-row form, and as fast or faster, batched too. `b` is carried separately from
+    `A` so that the map `b ↦ x` stays visibly linear to JAX (reverse mode transposes it,
+    e.g. in implicit gradients)."""
     n = A.shape[0]
     dtype = jnp.result_type(A.dtype, b.dtype)
     M = A.astype(dtype)
@@ -34,23 +37,17 @@ def _eliminate(A, b):
     for k in range(n):
         mag = jnp.where(rows >= k, jnp.abs(M[:, k]), -1.0)
         p = jnp.argmax(mag)
-        is_k, is_p = rows == k, (rows == p) & (p != k)
-        row_k, row_p = M[k], M[p]
-        M = jnp.where(is_k[:, None], row_p[None, :], jnp.where(is_p[:, None], row_k[None, :], M))
-        b_k, b_p = b[k], b[p]
-        b = jnp.where(is_k, b_p, jnp.where(is_p, b_k, b))
+        perm = jnp.where(rows == k, p, jnp.where(rows == p, k, rows))
+        M, b = M[perm], b[perm]
         sign = jnp.where(p != k, -sign, sign)
         piv = M[k, k]
         if not jnp.iscomplexobj(piv):
             sign = sign * jnp.sign(piv)
         logabs = logabs + jnp.log(jnp.abs(piv))
-        factors = jnp.where(rows > k, M[:, k] / piv, 0.0)
+        factors = jnp.where(rows != k, M[:, k] / piv, 0.0)
         M = M - factors[:, None] * M[k][None, :]
         b = b - factors * b[k]
-    x = jnp.zeros((n,), dtype)
-    for k in reversed(range(n)):
-        x = x.at[k].set((b[k] - jnp.dot(M[k, k + 1 : n], x[k + 1 :])) / M[k, k])
-    return x, sign, logabs / n
+    return b / jnp.diagonal(M), sign, logabs / n
 
 
 def lu_solve_det(A, b):

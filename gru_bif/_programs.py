@@ -44,7 +44,7 @@ import numpy as np
 __all__ = ["set_program_cache", "program_cache_dir", "clear_program_cache", "compiled",
            "prefetch"]
 
-_FORMAT = 1
+_FORMAT = 2
 _MAGIC = b"GRUBIFPROG"
 _cache_dir: "pathlib.Path | None" = None
 _memory: dict = {}
@@ -248,40 +248,68 @@ def _disk_key(name: str, args) -> "str | None":
 
 # --------------------------------------------------------------------------- programs
 class _Program:
-    """A compiled program: flat array inputs, a flat list of array outputs."""
+    """A compiled program: flat array inputs, flat array outputs arranged as
+    `skeleton` (nested lists and dicts whose leaves are the outputs' positions)."""
 
-    def __init__(self, executable, n_out):
+    def __init__(self, executable, skeleton):
         self.executable = executable
-        self.n_out = n_out
+        self.skeleton = skeleton
+        self.out_def = jax.tree.structure(skeleton)
+        self.n_out = self.out_def.num_leaves
 
     def __call__(self, leaves):
-        return self.executable(*leaves)
+        return jax.tree.unflatten(self.out_def, self.executable(*leaves))
 
 
 def _split(args):
-    dyn, stat = eqx.partition(args, eqx.is_array)
-    leaves, dyn_def = jax.tree.flatten(dyn)
-    return leaves, dyn_def, stat
+    """`(arrays, structure, statics)`: the array leaves of `args` (the program's
+    inputs), the tree structure with a mask of which leaves are arrays, and the other
+    leaves (part of the program's identity)."""
+    leaves, treedef = jax.tree.flatten(args)
+    mask = tuple(eqx.is_array(x) for x in leaves)
+    arrays = [x for x, a in zip(leaves, mask) if a]
+    statics = tuple(x for x, a in zip(leaves, mask) if not a)
+    return arrays, (treedef, mask), statics
+
+
+def _combine(arrays, structure, statics):
+    treedef, mask = structure
+    it_a, it_s = iter(arrays), iter(statics)
+    return jax.tree.unflatten(treedef, [next(it_a) if a else next(it_s) for a in mask])
 
 
 def _memory_key(fn, leaves, dyn_def, stat):
-    avals = tuple((np.dtype(x.dtype).str, tuple(np.shape(x))) for x in leaves)
-    s_leaves, s_def = jax.tree.flatten(stat)
-    return (fn, dyn_def, avals, s_def, tuple(s_leaves))
+    avals = tuple((x.dtype, np.shape(x)) for x in leaves)
+    return (fn, dyn_def, avals, stat)
 
 
 def _build(fn, leaves, dyn_def, stat):
+    skeleton = []
+
     def flat(*dyn_leaves):
-        args = eqx.combine(jax.tree.unflatten(dyn_def, dyn_leaves), stat)
-        out = fn(*args)
-        if not isinstance(out, (tuple, list)):
-            raise TypeError(f"{fn.__qualname__} must return a tuple of arrays.")
-        return list(out)
+        out = fn(*_combine(dyn_leaves, dyn_def, stat))
+        leaves, out_def = jax.tree.flatten(out)
+        skeleton.append(_skeleton(jax.tree.unflatten(out_def, range(len(leaves)))))
+        return leaves
 
     avals = [jax.ShapeDtypeStruct(np.shape(x), x.dtype) for x in leaves]
     executable = jax.jit(flat).lower(*avals).compile()
-    n_out = executable.out_tree.num_leaves
-    return _Program(executable, n_out)
+    return _Program(executable, skeleton[0])
+
+
+def _skeleton(tree):
+    """`tree` (leaves replaced by their positions) as nested lists and string-keyed
+    dicts: a structure that survives JSON (outputs must be tuples, lists, dicts)."""
+    if isinstance(tree, (tuple, list)):
+        return [_skeleton(x) for x in tree]
+    if isinstance(tree, dict):
+        if not all(isinstance(k, str) for k in tree):
+            raise TypeError("program outputs: dict keys must be strings")
+        return {k: _skeleton(v) for k, v in tree.items()}
+    if isinstance(tree, int):
+        return tree
+    raise TypeError(f"program outputs must be tuples, lists and dicts of arrays, not "
+                    f"{type(tree).__name__}")
 
 
 @functools.cache
@@ -315,10 +343,12 @@ def _load(path: pathlib.Path, key: str, n_in: int):
         raise ValueError("checksum mismatch")
     if header.get("n_in") != n_in:
         raise ValueError("wrong number of inputs")
+    skeleton = header["skeleton"]
+    n_out = jax.tree.structure(skeleton).num_leaves
     in_tree = jax.tree.structure((tuple(range(n_in)), {}))
-    out_tree = jax.tree.structure(list(range(header["n_out"])))
+    out_tree = jax.tree.structure(list(range(n_out)))
     exe = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
-    return _Program(exe, header["n_out"])
+    return _Program(exe, skeleton)
 
 
 def _store(path: pathlib.Path, key: str, program: _Program, n_in: int) -> None:
@@ -326,7 +356,7 @@ def _store(path: pathlib.Path, key: str, program: _Program, n_in: int) -> None:
 
     payload, _, _ = serialize_executable.serialize(program.executable)
     header = json.dumps({"format": _FORMAT, "key": key, "n_in": n_in,
-                         "n_out": program.n_out,
+                         "skeleton": program.skeleton,
                          "sha256": hashlib.sha256(payload).hexdigest()}).encode()
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}.{threading.get_ident()}")
     tmp.write_bytes(_MAGIC + len(header).to_bytes(8, "little") + header + payload)
@@ -336,7 +366,7 @@ def _store(path: pathlib.Path, key: str, program: _Program, n_in: int) -> None:
 def _get(fn, leaves, dyn_def, stat, name):
     key = None
     if _cache_dir is not None:
-        key = _disk_key(name, eqx.combine(jax.tree.unflatten(dyn_def, leaves), stat))
+        key = _disk_key(name, _combine(leaves, dyn_def, stat))
     path = _cache_dir / f"{key}.prog" if key is not None else None
     if path is not None and path.exists():
         try:
@@ -401,10 +431,11 @@ def _label(fn, name):
     return name or f"{fn.__module__}.{fn.__qualname__}"
 
 
-def compiled(fn, *args, name: "str | None" = None) -> list:
+def compiled(fn, *args, name: "str | None" = None):
     """Run the module-level function `fn(*args)` as a compiled program (see the module
-    docstring) and return its outputs. `fn` returns a tuple of arrays; `args` may hold
-    arrays (the program's inputs) and anything hashable (static, part of the key)."""
+    docstring) and return its outputs. `fn` returns tuples, lists and string-keyed dicts
+    of arrays (returned as lists and dicts); `args` may hold arrays (the program's
+    inputs) and anything hashable (static, part of the key)."""
     leaves, dyn_def, stat = _split(args)
     return _program(fn, leaves, dyn_def, stat, _label(fn, name))(leaves)
 

@@ -76,9 +76,11 @@ def _build(
             "`algorithm` must be gru_bif.PseudoArclength() or gru_bif.Natural(); got "
             f"{algorithm!r}."
         )
-    x0 = jnp.asarray(x0)
+    # concrete starts stay NumPy arrays (no eager device operations on the hot path)
+    x0 = np.asarray(x0) if _concrete(x0) is not None else jnp.asarray(x0)
     if not jnp.issubdtype(x0.dtype, jnp.floating):
         x0 = x0.astype(jnp.result_type(float))
+    x0 = x0.astype(jax.dtypes.canonicalize_dtype(x0.dtype))  # float32 unless x64 is on
     if x0.ndim == 0:
         x0 = x0[None]
     if x0.ndim != 1:
@@ -177,7 +179,10 @@ def _build(
         max_locate_iterations=60,
         algorithm=algorithm,
     )
-    u0 = jnp.concatenate([x0, jnp.reshape(p0, (1,)).astype(dtype)])
+    if isinstance(x0, np.ndarray) and isinstance(p0, np.ndarray):
+        u0 = np.concatenate([x0, np.reshape(p0, (1,)).astype(dtype)])
+    else:
+        u0 = jnp.concatenate([x0, jnp.reshape(p0, (1,)).astype(dtype)])
     return cp, u0, settings, static
 
 

@@ -707,7 +707,7 @@ def _locate_program(cp, u_a, t_a, u_b, f_a, f_b, col, valid, x_first, settings, 
     return tuple(jax.lax.map(one, (u_a, t_a, u_b, f_a, f_b, col, valid)))
 
 
-def _data_program(cp, kind, u, t):
+def _data_program(cp, kind, u, t, valid):
     keys = tuple(cp.data_keys)
 
     def one(u, t):
@@ -720,7 +720,13 @@ def _data_program(cp, kind, u, t):
             )
         return ok, u_att, cp.param(u_att), cp.state(u_att), tuple(data[k] for k in keys)
 
-    ok, u_att, p, x, data = jax.lax.map(lambda a: one(*a), (u, t))
+    def skip(u, t):  # a padding slot: no work
+        shapes = jax.eval_shape(one, u, t)
+        return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+    ok, u_att, p, x, data = jax.lax.map(
+        lambda a: jax.lax.cond(a[2], one, skip, a[0], a[1]), (u, t, valid)
+    )
     return (ok, p, x, *data)
 
 
@@ -741,6 +747,10 @@ def _placeholders(cp, u0, settings, static):
     return (cp, f((B, n1), dt), f((B, n1), dt), f((B, n1), dt), f((B,), dt), f((B,), dt),
             f((B,), np.int32), f((B,), np.bool_), f((n1,), dt), settings,
             _locate_static(static))
+
+
+def _to_device(*arrays):
+    return arrays
 
 
 def _result_item(value) -> RESULTS:
@@ -764,7 +774,6 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
     n_h = int(n)
     row, col, valid, total = _brackets(np, S_h, n_h, K)
     count = int(np.sum(valid))
-    stats["special_dropped"] = jnp.asarray(max(int(total) - K, 0), jnp.int32)
     dtype = u0.dtype
     n1 = u0.shape[0]
     d = x.shape[1:]
@@ -804,7 +813,9 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
             where = np.nonzero(kind == k)[0]
             for idx, m in _chunks(len(where)):
                 sel = where[idx]
-                res = _programs.compiled(_data_program, cp, int(k), u[sel], t[sel])
+                res = _programs.compiled(
+                    _data_program, cp, int(k), u[sel], t[sel], np.arange(LOCATE_CHUNK) < m
+                )
                 ok_k, p_k, x_k, *data_k = (np.asarray(a)[:m] for a in res)
                 dst = sel[:m]
                 ok[dst], p[dst], xs[dst] = ok_k, p_k, x_k
@@ -823,11 +834,14 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
         for key in keys:
             data[key][:m] = dvals[key][sel]
         count = m
-    points = SpecialPoints(
-        **{k: jnp.asarray(v) for k, v in special.items()},
-        data={k: jnp.asarray(v) for k, v in data.items()},
-        count=jnp.asarray(count, jnp.int32),
+    # one program call moves every array to the device (one `jnp.asarray` each would
+    # cost ~40 µs apiece)
+    special, data, dropped, count = _programs.compiled(
+        _to_device, special, data, np.asarray(max(int(total) - K, 0), np.int32),
+        np.asarray(count, np.int32),
     )
+    stats["special_dropped"] = dropped
+    points = SpecialPoints(**special, data=data, count=count)
     return Branch(
         x=x,
         p=p_rows,

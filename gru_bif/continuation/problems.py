@@ -305,6 +305,27 @@ def check_residual_shape(cp: "AbstractContinuationProblem", d: int, dtype) -> No
     deep inside the compiled loop) that names the length the start state must have where
     the problem knows it (a GRU problem: its hidden size). Costs one abstract evaluation
     (`eqx.filter_eval_shape`), no computation."""
+    from .. import _programs
+
+    try:  # checked once per problem structure and shapes (a trace costs milliseconds)
+        leaves, dyn_def, stat = _programs._split(cp)
+        key = (_programs._memory_key(type(cp), leaves, dyn_def, stat), d, jnp.dtype(dtype).str)
+        hash(key)
+    except TypeError:
+        key = None
+    if key is not None and key in _SHAPES_CHECKED:
+        return
+    _check_residual_shape(cp, d, dtype)
+    if key is not None:
+        if len(_SHAPES_CHECKED) > 4096:
+            _SHAPES_CHECKED.clear()
+        _SHAPES_CHECKED.add(key)
+
+
+_SHAPES_CHECKED: set = set()
+
+
+def _check_residual_shape(cp, d: int, dtype) -> None:
     inner = cp.problem if isinstance(cp, EquilibriumProblem) else None
     known = inner.state_size if inner is not None else None
     what = "The vector field" if inner is not None else "The problem's residual"
