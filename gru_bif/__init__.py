@@ -8,8 +8,7 @@ equilibria does not pay for Diffrax, the periodic-orbit solvers or matplotlib.
 
 __version__ = "0.3.0"
 
-import importlib as _importlib
-
+from ._lazy import lazy_exports as _lazy_exports
 from ._programs import (
     clear_program_cache as clear_program_cache,
     program_cache_dir as program_cache_dir,
@@ -75,16 +74,4 @@ __all__ = sorted(
 )
 
 
-def __getattr__(name):
-    try:
-        module, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'gru_bif' has no attribute {name!r}") from None
-    mod = _importlib.import_module(module, __name__)
-    value = mod if attr is None else getattr(mod, attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY)

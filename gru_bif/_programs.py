@@ -44,7 +44,7 @@ import numpy as np
 __all__ = ["set_program_cache", "program_cache_dir", "clear_program_cache", "compiled",
            "prefetch"]
 
-_FORMAT = 2
+_FORMAT = 3
 _MAGIC = b"GRUBIFPROG"
 _cache_dir: "pathlib.Path | None" = None
 _memory: dict = {}
@@ -283,7 +283,7 @@ def _memory_key(fn, leaves, dyn_def, stat):
     return (fn, dyn_def, avals, stat)
 
 
-def _build(fn, leaves, dyn_def, stat):
+def _build(fn, leaves, dyn_def, stat, fresh=False):
     skeleton = []
 
     def flat(*dyn_leaves):
@@ -292,9 +292,34 @@ def _build(fn, leaves, dyn_def, stat):
         skeleton.append(_skeleton(jax.tree.unflatten(out_def, range(len(leaves)))))
         return leaves
 
+    if fresh:
+        # a name no earlier compilation had: JAX's own persistent cache cannot answer
+        # it with an executable loaded from disk (which could not be stored again)
+        flat.__name__ = flat.__qualname__ = f"program_{os.urandom(8).hex()}"
     avals = [jax.ShapeDtypeStruct(np.shape(x), x.dtype) for x in leaves]
-    executable = jax.jit(flat).lower(*avals).compile()
-    return _Program(executable, skeleton[0])
+    lowered = jax.jit(flat).lower(*avals)
+    _watch_cache_hits()
+    _hits.count = 0
+    executable = lowered.compile()
+    program = _Program(executable, skeleton[0])
+    program.lapack = "lapack" in lowered.as_text()
+    # An executable that JAX's own persistent cache loaded cannot be serialised again
+    # (seen with jaxlib 0.10.2 on CPU: the copy fails with "Function ... not found" when
+    # run in another process): such a program is used, never stored.
+    program.storable = _hits.count == 0
+    return program
+
+
+_hits = threading.local()
+
+
+@functools.cache
+def _watch_cache_hits() -> None:
+    def listener(event, **kwargs):
+        if event == "/jax/compilation_cache/cache_hits":
+            _hits.count = getattr(_hits, "count", 0) + 1
+
+    jax.monitoring.register_event_listener(listener)
 
 
 def _skeleton(tree):
@@ -328,7 +353,6 @@ def _prepare_runtime() -> None:
 def _load(path: pathlib.Path, key: str, n_in: int):
     from jax.experimental import serialize_executable
 
-    _prepare_runtime()
 
     blob = path.read_bytes()
     if not blob.startswith(_MAGIC):
@@ -347,6 +371,8 @@ def _load(path: pathlib.Path, key: str, n_in: int):
     n_out = jax.tree.structure(skeleton).num_leaves
     in_tree = jax.tree.structure((tuple(range(n_in)), {}))
     out_tree = jax.tree.structure(list(range(n_out)))
+    if header.get("lapack", True):
+        _prepare_runtime()
     exe = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
     return _Program(exe, skeleton)
 
@@ -357,6 +383,7 @@ def _store(path: pathlib.Path, key: str, program: _Program, n_in: int) -> None:
     payload, _, _ = serialize_executable.serialize(program.executable)
     header = json.dumps({"format": _FORMAT, "key": key, "n_in": n_in,
                          "skeleton": program.skeleton,
+                         "lapack": bool(getattr(program, "lapack", True)),
                          "sha256": hashlib.sha256(payload).hexdigest()}).encode()
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}.{threading.get_ident()}")
     tmp.write_bytes(_MAGIC + len(header).to_bytes(8, "little") + header + payload)
@@ -378,8 +405,8 @@ def _get(fn, leaves, dyn_def, stat, name):
                 path.unlink()
             except OSError:
                 pass
-    program = _build(fn, leaves, dyn_def, stat)
-    if path is not None:
+    program = _build(fn, leaves, dyn_def, stat, fresh=path is not None)
+    if path is not None and program.storable:
         try:
             _store(path, key, program, len(leaves))
         except Exception as e:  # e.g. a read-only cache: the program still runs
@@ -395,9 +422,7 @@ def _program(fn, leaves, dyn_def, stat, name, background=False):
         if program is None and future is None and background:
             def work():
                 prog = _get(fn, leaves, dyn_def, stat, name)
-                with _lock:
-                    _memory[mkey] = prog
-                    _pending.pop(mkey, None)
+                _remember(mkey, prog)
                 return prog
 
             _pending[mkey] = _pool.submit(work)
@@ -407,9 +432,21 @@ def _program(fn, leaves, dyn_def, stat, name, background=False):
     if future is not None:
         return future.result()
     program = _get(fn, leaves, dyn_def, stat, name)
+    _remember(mkey, program)
+    return program
+
+
+#: programs kept in memory (each holds compiled code and its memory mappings); the
+#: oldest are dropped beyond this (they are reloaded from disk, or compiled again)
+MAX_PROGRAMS = 512
+
+
+def _remember(mkey, program):
     with _lock:
         _memory[mkey] = program
-    return program
+        _pending.pop(mkey, None)
+        while len(_memory) > MAX_PROGRAMS:
+            _memory.pop(next(iter(_memory)))
 
 
 def spare_core() -> bool:

@@ -11,9 +11,11 @@
 
 SYSTEM is a Python system file (PARAMS, X0, vector_field) or a saved GRU model (.json or
 .npz from `GRU.save`). Computations run in float64 unless `--float32` is given, and
-compiled code is kept in JAX's persistent compilation cache (`--cache-dir`, default
-`~/.cache/gru_bif/jax`; `--no-cache` or the environment variable GRU_BIF_NO_CACHE=1
-turn it off), so a second run starts faster.
+compiled code is kept on disk (`--cache-dir`, default `$GRU_BIF_CACHE_DIR` or
+`~/.cache/gru_bif`: gru_bif's own programs in `programs/`, loaded by a new process
+without tracing or compiling, and JAX's persistent compilation cache in `jax/`;
+`--no-cache` or the environment variable GRU_BIF_NO_CACHE=1 turn it off), so a second
+run starts in a fraction of a second.
 """
 
 import argparse
@@ -38,12 +40,19 @@ def _setup_jax(args) -> None:
     if not getattr(args, "float32", False):
         jax.config.update("jax_enable_x64", True)
     if not getattr(args, "no_cache", False) and not os.environ.get("GRU_BIF_NO_CACHE"):
-        cache = args.cache_dir or os.environ.get(
-            "GRU_BIF_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "gru_bif" / "jax")
-        )
+        root = pathlib.Path(
+            args.cache_dir
+            or os.environ.get("GRU_BIF_CACHE_DIR")
+            or pathlib.Path.home() / ".cache" / "gru_bif"
+        ).expanduser()
         try:
-            pathlib.Path(cache).mkdir(parents=True, exist_ok=True)
-            jax.config.update("jax_compilation_cache_dir", cache)
+            from ._programs import set_program_cache
+
+            (root / "jax").mkdir(parents=True, exist_ok=True)
+            # gru_bif's own programs (loaded without tracing or compiling) ...
+            set_program_cache(root / "programs")
+            # ... and everything else JAX compiles
+            jax.config.update("jax_compilation_cache_dir", str(root / "jax"))
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
             jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
         except Exception as e:  # a read-only home, say: run without the cache
@@ -148,6 +157,7 @@ def _start_states(args, problem, kind, x0) -> list:
 def cmd_continue(args) -> int:
     check_outputs(args)
     _setup_jax(args)
+    import jax
     import jax.numpy as jnp
     import numpy as np
 
@@ -191,7 +201,9 @@ def cmd_continue(args) -> int:
             print(f"note: the branch from {xs} stopped after {int(br.num_points)} points: "
                   "the corrector failed at the smallest step (a sharp turn or a "
                   "singular point); try a smaller --ds", file=sys.stderr)
-        branches.append(br)
+        # on the host once: printing, saving and plotting then index NumPy arrays
+        # (indexing device arrays would compile a small program per operation)
+        branches.append(jax.device_get(br))
     elapsed = time.perf_counter() - t0
     if not branches:
         why = f" ({reasons[0]})" if len(set(reasons)) == 1 else ""
@@ -363,7 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--float32", action="store_true", help="compute in float32 (default float64)")
-    common.add_argument("--cache-dir", default=None, help="persistent compilation cache directory")
+    common.add_argument("--cache-dir", default=None,
+                        help="folder for compiled programs (default ~/.cache/gru_bif)")
     common.add_argument("--no-cache", action="store_true", help="do not use the compilation cache")
     sub = ap.add_subparsers(dest="command", required=True)
 

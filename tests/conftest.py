@@ -37,5 +37,8 @@ def _map_count():
 def _bounded_compiled_programs():
     yield
     if _map_count() > _MAPS_LIMIT:
+        from gru_bif import _programs
+
         jax.clear_caches()
+        _programs.clear_program_cache(disk=False)  # the engine's own programs too
         gc.collect()

@@ -3,31 +3,33 @@ continuation on the engine), starts from long-period cycles and Bogdanov–Taken
 and detection on cycle branches; implicit-function-theorem derivatives of located orbits
 (`homoclinic_point`, `homoclinic_values`)."""
 
-from .bvp import (
-    HomoclinicBranch as HomoclinicBranch,
-    HomoclinicProblem as HomoclinicProblem,
-    HomoclinicSolution as HomoclinicSolution,
-    homoclinic_problem as homoclinic_problem,
-    locate_homoclinic as locate_homoclinic,
-    matrix_sign as matrix_sign,
-    homoclinic_curve_to_dict as homoclinic_curve_to_dict,
-    remesh_homoclinic as remesh_homoclinic,
-    saddle_quantity as saddle_quantity,
-    spectral_projectors as spectral_projectors,
-)
-from .differentiate import (
-    HomoclinicPoint as HomoclinicPoint,
-    homoclinic_point as homoclinic_point,
-    homoclinic_values as homoclinic_values,
-)
-from .start import (
-    BTNormalForm as BTNormalForm,
-    CycleEnd as CycleEnd,
-    classify_cycle_end as classify_cycle_end,
-    detect_homoclinic as detect_homoclinic,
-    homoclinic_from_cycle as homoclinic_from_cycle,
-    BTPoint as BTPoint,
-    bt_normal_form as bt_normal_form,
-    homoclinic_from_bt as homoclinic_from_bt,
-    locate_bt as locate_bt,
-)
+
+from .._lazy import lazy_exports
+
+#: public name -> (module, attribute), imported on first use
+_LAZY = {
+    "HomoclinicBranch": (".bvp", "HomoclinicBranch"),
+    "HomoclinicProblem": (".bvp", "HomoclinicProblem"),
+    "HomoclinicSolution": (".bvp", "HomoclinicSolution"),
+    "homoclinic_problem": (".bvp", "homoclinic_problem"),
+    "locate_homoclinic": (".bvp", "locate_homoclinic"),
+    "matrix_sign": (".bvp", "matrix_sign"),
+    "homoclinic_curve_to_dict": (".bvp", "homoclinic_curve_to_dict"),
+    "remesh_homoclinic": (".bvp", "remesh_homoclinic"),
+    "saddle_quantity": (".bvp", "saddle_quantity"),
+    "spectral_projectors": (".bvp", "spectral_projectors"),
+    "HomoclinicPoint": (".differentiate", "HomoclinicPoint"),
+    "homoclinic_point": (".differentiate", "homoclinic_point"),
+    "homoclinic_values": (".differentiate", "homoclinic_values"),
+    "BTNormalForm": (".start", "BTNormalForm"),
+    "CycleEnd": (".start", "CycleEnd"),
+    "classify_cycle_end": (".start", "classify_cycle_end"),
+    "detect_homoclinic": (".start", "detect_homoclinic"),
+    "homoclinic_from_cycle": (".start", "homoclinic_from_cycle"),
+    "BTPoint": (".start", "BTPoint"),
+    "bt_normal_form": (".start", "bt_normal_form"),
+    "homoclinic_from_bt": (".start", "homoclinic_from_bt"),
+    "locate_bt": (".start", "locate_bt"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+__all__ = sorted(_LAZY)

@@ -17,48 +17,40 @@ integral norm and locates the Hopf point, homoclinic orbit or SNIC that ends the
 branch; `gru_bif.continuation(cp, ...)` continues on the fixed mesh of `cp`.
 """
 
-from .adaptive import (
-    CycleBranchEnd as CycleBranchEnd,
-    continue_cycles as continue_cycles,
-)
-from .collocation import (
-    CollocationProblem as CollocationProblem,
-    CycleBranch as CycleBranch,
-    adapt_mesh as adapt_mesh,
-    correct_cycle as correct_cycle,
-    node_times as node_times,
-    uniform_mesh as uniform_mesh,
-)
-from .floquet import (
-    floquet_multipliers as floquet_multipliers,
-    monodromy as monodromy,
-    monodromy_by_integration as monodromy_by_integration,
-    nontrivial_multipliers as nontrivial_multipliers,
-)
-from .diagnose import (
-    check_cycles as check_cycles,
-    CycleCheck as CycleCheck,
-)
-from .differentiate import (
-    cycle_amplitude as cycle_amplitude,
-    cycle_bifurcation_point as cycle_bifurcation_point,
-    cycle_extrema as cycle_extrema,
-    cycle_multipliers as cycle_multipliers,
-    cycle_period as cycle_period,
-    cycle_point as cycle_point,
-)
-from .lpc_curve import (
-    LPCCurveProblem as LPCCurveProblem,
-    lpc_curve as lpc_curve,
-    lpc_from_bautin as lpc_from_bautin,
-    lpc_parameters as lpc_parameters,
-)
-from .shooting import (
-    ShootingProblem as ShootingProblem,
-    shooting_from_collocation as shooting_from_collocation,
-    shooting_multipliers as shooting_multipliers,
-)
-from .start import (
-    cycle_from_hopf as cycle_from_hopf,
-    cycle_from_simulation as cycle_from_simulation,
-)
+
+from .._lazy import lazy_exports
+
+#: public name -> (module, attribute), imported on first use
+_LAZY = {
+    "CycleBranchEnd": (".adaptive", "CycleBranchEnd"),
+    "continue_cycles": (".adaptive", "continue_cycles"),
+    "CollocationProblem": (".collocation", "CollocationProblem"),
+    "CycleBranch": (".collocation", "CycleBranch"),
+    "adapt_mesh": (".collocation", "adapt_mesh"),
+    "correct_cycle": (".collocation", "correct_cycle"),
+    "node_times": (".collocation", "node_times"),
+    "uniform_mesh": (".collocation", "uniform_mesh"),
+    "floquet_multipliers": (".floquet", "floquet_multipliers"),
+    "monodromy": (".floquet", "monodromy"),
+    "monodromy_by_integration": (".floquet", "monodromy_by_integration"),
+    "nontrivial_multipliers": (".floquet", "nontrivial_multipliers"),
+    "check_cycles": (".diagnose", "check_cycles"),
+    "CycleCheck": (".diagnose", "CycleCheck"),
+    "cycle_amplitude": (".differentiate", "cycle_amplitude"),
+    "cycle_bifurcation_point": (".differentiate", "cycle_bifurcation_point"),
+    "cycle_extrema": (".differentiate", "cycle_extrema"),
+    "cycle_multipliers": (".differentiate", "cycle_multipliers"),
+    "cycle_period": (".differentiate", "cycle_period"),
+    "cycle_point": (".differentiate", "cycle_point"),
+    "LPCCurveProblem": (".lpc_curve", "LPCCurveProblem"),
+    "lpc_curve": (".lpc_curve", "lpc_curve"),
+    "lpc_from_bautin": (".lpc_curve", "lpc_from_bautin"),
+    "lpc_parameters": (".lpc_curve", "lpc_parameters"),
+    "ShootingProblem": (".shooting", "ShootingProblem"),
+    "shooting_from_collocation": (".shooting", "shooting_from_collocation"),
+    "shooting_multipliers": (".shooting", "shooting_multipliers"),
+    "cycle_from_hopf": (".start", "cycle_from_hopf"),
+    "cycle_from_simulation": (".start", "cycle_from_simulation"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+__all__ = sorted(_LAZY)
