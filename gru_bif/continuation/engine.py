@@ -93,23 +93,46 @@ def _jac(cp: AbstractContinuationProblem, u):
     return lin, H
 
 
-def corrector(cp, u_guess, w, c, tol, max_iter: int):
+def corrector(cp, u_guess, w, c, tol, max_iter: int, damped: bool = False):
     """Newton on `[H(u); w·u − c] = 0` from `u_guess`. Returns `(u, iterations,
-    converged)`. Convergence: `max|Δu| ≤ tol (1 + max|u|)`."""
+    converged)`. Convergence: `max|Δu| ≤ tol (1 + max|u|)` on a full step.
+
+    `damped=True` (the start of a branch, where the guess may be far from the
+    solution): each Newton direction is shortened by halving until the residual norm
+    decreases (Armijo backtracking, at most 20 halvings), so that a start inside a
+    limit cycle or far out on a saturated tanh reaches the equilibrium instead of
+    diverging; near the solution full steps are taken and convergence is quadratic."""
     dtype = u_guess.dtype
 
     def cond(s):
         it, _, ok, fail = s
         return (~ok) & (~fail) & (it < max_iter)
 
+    def residual(u):
+        return jnp.concatenate([cp.residual(u).astype(dtype), (jnp.dot(w, u) - c)[None]])
+
     def body(s):
         it, u, _, _ = s
         J, H = _jac(cp, u)
         r = jnp.concatenate([H, (jnp.dot(w, u) - c)[None]])
         du = cp.bordered_solve(u, J, w, r)
-        u_new = u - du
+        lam = jnp.ones((), dtype)
+        if damped:
+            r0 = jnp.linalg.norm(r)
+
+            def shorter(ls):
+                lam, _ = ls
+                r1 = jnp.linalg.norm(residual(u - lam * du))
+                return (~(r1 <= (1 - 1e-4 * lam) * r0)) & (lam > 2.0**-20)
+
+            lam, _ = jax.lax.while_loop(
+                shorter, lambda ls: (ls[0] / 2, ls[1]), (lam, jnp.zeros((), dtype))
+            )
+            # no decrease at all: take the full step (Newton may still converge)
+            lam = jnp.where(lam > 2.0**-20, lam, 1.0)
+        u_new = u - lam * du
         nrm = jnp.max(jnp.abs(du))
-        ok = nrm <= tol * (1 + jnp.max(jnp.abs(u_new)))
+        ok = (nrm <= tol * (1 + jnp.max(jnp.abs(u_new)))) & (lam == 1)
         fail = ~jnp.isfinite(nrm)
         return it + 1, u_new, ok, fail
 
@@ -158,7 +181,9 @@ def _init(cp, u0, direction, settings: _Settings, static: _StaticSettings, tange
     else:
         w0 = tangent0 / _wnorm(cp, u0, tangent0)
     c0 = _weighted(cp, u0, w0)
-    u, it, ok = corrector(cp, u0, c0, jnp.dot(c0, u0), settings.tol, 4 * static.max_newton)
+    u, it, ok = corrector(
+        cp, u0, c0, jnp.dot(c0, u0), settings.tol, 8 * static.max_newton, damped=True
+    )
     # a failed start keeps the given point (not the diverged iterate) in row 0
     u = jnp.where(ok, u, u0)
     _, t, tests, nu = point_info(cp, u, direction * w0)
