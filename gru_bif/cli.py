@@ -85,6 +85,23 @@ def check_outputs(args, figures=("plot",), files=("out",)) -> None:
                 )
 
 
+def check_state(problem, x, option: str) -> None:
+    """`SystemExit` naming `option` if the state `x` does not fit the problem's vector
+    field (a length the field cannot take, or one it does not return)."""
+    import jax.numpy as jnp
+
+    from .continuation.problems import EquilibriumProblem, check_residual_shape
+
+    x = jnp.asarray(x)
+    if x.ndim != 1 or x.shape[0] == 0:
+        raise SystemExit(f"error: {option}: give the state as numbers separated by commas")
+    try:
+        check_residual_shape(EquilibriumProblem(problem), int(x.shape[0]),
+                             jnp.result_type(float))
+    except ValueError as e:
+        raise SystemExit(f"error: {option}: {_one_line(e)}") from None
+
+
 def _parse_sets(items) -> dict:
     out = {}
     for item in items or []:
@@ -143,6 +160,7 @@ def _start_states(args, problem, kind, x0) -> list:
 
     x_cli = _floats(args.x0, "--x0")
     if x_cli is not None:
+        check_state(problem, x_cli, "--x0")
         return [jnp.asarray(x_cli)]
     if kind == "gru":
         from .equilibria import find_equilibria
@@ -259,6 +277,10 @@ def cmd_curve(args) -> int:
     t0 = time.perf_counter()
     if args.from_point is not None:
         vals = _floats(args.from_point, "--from-point")
+        if len(vals) < 2:
+            raise SystemExit(f"error: --from-point {args.from_point}: give the state and "
+                             f"then {p1_name}: x1,...,xd,p1 (at least two numbers)")
+        check_state(problem, vals[:-1], "--from-point (its first d numbers, the state)")
         start, p1 = jnp.asarray(vals[:-1]), float(vals[-1])
         index = None
         source = None

@@ -356,6 +356,30 @@ def test_system_file_corruptions(tmp_path, old, new, entry):
     assert "cubic_sys" in msg, msg
 
 
+def test_cli_start_states_of_wrong_length(tmp_path):
+    """`--x0` / `--from-point` checked against the vector field before any computation,
+    in every sub-command that takes them."""
+    model = tmp_path / "gru.json"
+    GRU(3.0 * rotation(math.pi / 4), jnp.zeros(2)).save(model)
+    msg = _cli_error(["continue", str(model), "--param", "bh[0]", "--from", "0", "--to", "1",
+                      "--x0", "0,0,0"])
+    assert "--x0" in msg and "d = 2" in msg
+    msg = _cli_error(["cycles", str(model), "--param", "bh[0]", "--from", "0", "--to", "1",
+                      "--x0", "0"])
+    assert "--x0" in msg and "d = 2" in msg
+    msg = _cli_error(["homoclinic", str(model), "--params", "bh[0]", "bh[1]", "--to", "1",
+                      "--from-bt", "0", "0", "--x0", "0,0,0"])
+    assert "--x0" in msg and "d = 2" in msg
+    system = tmp_path / "cubic.py"
+    system.write_text(CUBIC)
+    msg = _cli_error(["curve", str(system), "--kind", "fold", "--params", "p", "c",
+                      "--range", "0", "5", "--from-point", "1"])
+    assert "--from-point" in msg and "at least two numbers" in msg
+    msg = _cli_error(["curve", str(system), "--kind", "fold", "--params", "p", "c",
+                      "--range", "0", "5", "--from-point", "1,2,0.5"])
+    assert "--from-point" in msg and "is d = 1?" in msg
+
+
 def test_fuzz_system_file_truncations(tmp_path):
     """The system file cut at random places: an import error, a missing name, or (cut
     past the end of the function) a run; nothing else."""

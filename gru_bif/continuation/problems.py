@@ -345,7 +345,8 @@ def _check_residual_shape(cp, d: int, dtype) -> None:
         ) from e
     shape = getattr(out, "shape", None)
     if shape != (d,) or (known is not None and known != d):
-        raise ValueError(
-            f"{what} returns shape {shape} at a state of shape ({d},); {need}"
-            + (", and return dx/dt of that shape." if known is None else ".")
-        )
+        if known is None and shape is not None and len(shape) == 1:
+            need += f" (dx/dt has {shape[0]} entries: is d = {shape[0]}?)"
+        elif known is None:
+            need += ", and the vector field must return dx/dt, an array of shape (d,)"
+        raise ValueError(f"{what} returns shape {shape} at a state of shape ({d},); {need}.")

@@ -46,7 +46,7 @@ def add_parser(sub, common):
 
 
 def cmd_homoclinic(args) -> int:
-    from ..cli import _floats, _parse_sets, _setup_jax, check_outputs, load_target
+    from ..cli import _floats, _parse_sets, _setup_jax, check_outputs, check_state, load_target
 
     check_outputs(args)
     _setup_jax(args)
@@ -70,6 +70,7 @@ def cmd_homoclinic(args) -> int:
         raise SystemExit(f"error: {e}")
     x0_cli = _floats(args.x0, "--x0")
     if x0_cli is not None:
+        check_state(problem, x0_cli, "--x0")
         x0 = jnp.asarray(x0_cli)
     t0 = time.perf_counter()
     try:
