@@ -98,6 +98,12 @@ def test_run_all_quick(tmp_path):
     assert ours["status"] == "ok" and ours["located"] and ours["error"] < 1e-9
     assert ours["special_points"] == 0
 
+    latency = json.loads((out / "latency.json").read_text())
+    cont = latency["entries"]["continuation"]["cold"]
+    for key in ("trace_s", "lower_s", "compile_s", "first_s", "warm_s", "programs"):
+        assert key in cont
+    assert cont["check"] < 1e-12  # the Hopf points, located
+
     size = json.loads((out / "size.json").read_text())
     row = size["rows"][0]
     assert row["status"] == "ok"

@@ -97,8 +97,8 @@ def corrector(cp, u_guess, w, c, tol, max_iter: int, damped: bool = False):
     """Newton on `[H(u); w·u − c] = 0` from `u_guess`. Returns `(u, iterations,
     converged)`. Convergence: `max|Δu| ≤ tol (1 + max|u|)` on a full step.
 
-    `damped=True` (the start of a branch, where the guess may be far from the
-    solution): each Newton direction is shortened by halving until the residual norm
+    `damped=True` (the start of a branch when plain Newton failed: the guess may be
+    far from the solution): each Newton direction is shortened by halving until the residual norm
     decreases (Armijo backtracking, at most 20 halvings), so that a start inside a
     limit cycle or far out on a saturated tanh reaches the equilibrium instead of
     diverging; near the solution full steps are taken and convergence is quadratic."""
@@ -181,8 +181,16 @@ def _init(cp, u0, direction, settings: _Settings, static: _StaticSettings, tange
     else:
         w0 = tangent0 / _wnorm(cp, u0, tangent0)
     c0 = _weighted(cp, u0, w0)
-    u, it, ok = corrector(
-        cp, u0, c0, jnp.dot(c0, u0), settings.tol, 8 * static.max_newton, damped=True
+    # plain Newton first (what converges near a solution, boundary-value problems
+    # included); if it fails, damped Newton from the same start
+    c0u = jnp.dot(c0, u0)
+    u, it, ok = corrector(cp, u0, c0, c0u, settings.tol, 4 * static.max_newton)
+    u, it, ok = jax.lax.cond(
+        ok,
+        lambda: (u, it, ok),
+        lambda: corrector(
+            cp, u0, c0, c0u, settings.tol, 8 * static.max_newton, damped=True
+        ),
     )
     # a failed start keeps the given point (not the diverged iterate) in row 0
     u = jnp.where(ok, u, u0)

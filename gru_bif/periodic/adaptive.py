@@ -460,7 +460,7 @@ def continue_cycles(
         ```
     """
     from ..continuation.api import _build
-    from ..continuation.engine import PseudoArclength, _continuation_jit
+    from ..continuation.engine import PseudoArclength, continuation_programs
 
     if not isinstance(cp, CollocationProblem):
         raise ValueError(
@@ -529,7 +529,7 @@ def continue_cycles(
     first = True
     while True:
         c, settings, static = build(cp, u, cur_ds)
-        br = _continuation_jit(c, u, settings, static, (1.0,), t)
+        br = continuation_programs(c, u, settings, static, (1.0,), t)
         n = int(br.num_points)
         res = br.result
         if n == 0 or (n == 1 and first and (res == RESULTS.start_not_converged
