@@ -188,10 +188,19 @@ def _fp(obj, memo, depth, arrays_dynamic):
                                         depth + 1, False))
     if isinstance(obj, eqx.Module) or hasattr(obj, "__dataclass_fields__"):
         cls = type(obj)
-        fields = tuple(
-            (name, _fp(getattr(obj, name), memo, depth + 1, arrays_dynamic))
-            for name in sorted(getattr(obj, "__dataclass_fields__", {}))
-        )
+        stack = memo.setdefault("objects on the path", set())
+        if id(obj) in stack:  # a cycle (e.g. a bound method's __self__)
+            return ("cycle", cls.__qualname__)
+        if depth > 60:
+            raise _Uncacheable("objects nested too deeply")
+        stack.add(id(obj))
+        try:
+            fields = tuple(
+                (name, _fp(getattr(obj, name), memo, depth + 1, arrays_dynamic))
+                for name in sorted(getattr(obj, "__dataclass_fields__", {}))
+            )
+        finally:
+            stack.discard(id(obj))
         return ("object", _fp(cls, memo, depth + 1, False), fields)
     module = getattr(obj, "__module__", None) or type(obj).__module__
     if _trusted(module) and _trusted(type(obj).__module__):

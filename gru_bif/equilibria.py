@@ -584,6 +584,10 @@ def default_solvers(rtol: float = 1e-10, atol: float = 1e-10) -> tuple:
 
 @eqx.filter_jit
 def _solve_and_dedup(setup, guesses, phases, polish_steps, tol, dedup_tol, capacity):
+    return _solve_and_dedup_fn(setup, guesses, phases, polish_steps, tol, dedup_tol, capacity)
+
+
+def _solve_and_dedup_fn(setup, guesses, phases, polish_steps, tol, dedup_tol, capacity):
     f, residual, args = setup.f, setup.residual, setup.args
 
     def fn(y, a):
@@ -839,8 +843,11 @@ def find_equilibria(
             "finds, which needs concrete values; under jax.jit/jax.vmap pass "
             "max_equilibria=K (a fixed capacity) and throw=False."
         )
-    ys, rs, ok, reps, count, truncated = _solve_and_dedup(
-        setup, guesses, phases, int(polish_steps), tol, dedup_tol, n
+    # concrete inputs: gru_bif's program cache (kept on disk when it is switched on)
+    from . import _programs
+
+    ys, rs, ok, reps, count, truncated = _programs.compiled(
+        _solve_and_dedup_fn, setup, guesses, phases, int(polish_steps), tol, dedup_tol, n
     )
     k = int(count)
     num_converged = jnp.asarray(int(np.sum(np.asarray(ok))))
@@ -864,8 +871,8 @@ def find_equilibria(
     valid_pad = np.arange(cap) < k
     jac, eig, kind = (
         np.asarray(a)[:k]
-        for a in _describe_jit(
-            setup.f, setup.args, jnp.asarray(x_pad), jnp.asarray(valid_pad), hyperbolic_tol
+        for a in _programs.compiled(
+            _describe, setup.f, setup.args, x_pad, valid_pad, hyperbolic_tol
         )
     )
     x_np = x_pad[:k]
