@@ -11,6 +11,7 @@ __version__ = "0.3.0"
 from ._lazy import lazy_exports as _lazy_exports
 from ._programs import (
     clear_program_cache as clear_program_cache,
+    default_program_cache as default_program_cache,
     program_cache_dir as program_cache_dir,
     set_program_cache as set_program_cache,
 )
@@ -70,7 +71,8 @@ __all__ = sorted(
     ["RESULTS", "Branch", "SpecialKind", "SpecialPoints", "AbstractContinuationAlgorithm",
      "AbstractContinuationProblem", "ContinuationIterator", "EquilibriumProblem",
      "Natural", "PseudoArclength", "continuation", "AbstractParam", "Param", "Problem",
-     "set_program_cache", "program_cache_dir", "clear_program_cache", *_LAZY]
+     "set_program_cache", "program_cache_dir", "clear_program_cache",
+     "default_program_cache", *_LAZY]
 )
 
 

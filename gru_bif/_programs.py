@@ -41,8 +41,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
-__all__ = ["set_program_cache", "program_cache_dir", "clear_program_cache", "compiled",
-           "prefetch"]
+__all__ = ["set_program_cache", "program_cache_dir", "clear_program_cache", "cache_root",
+           "default_program_cache", "compiled", "prefetch"]
 
 _FORMAT = 3
 _MAGIC = b"GRUBIFPROG"
@@ -64,6 +64,24 @@ def set_program_cache(directory: "str | os.PathLike | None") -> None:
     path = pathlib.Path(directory).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     _cache_dir = path
+
+
+def cache_root() -> "pathlib.Path | None":
+    """Where gru_bif keeps compiled code by default: `$GRU_BIF_CACHE_DIR`, else
+    `~/.cache/gru_bif`; `None` when the environment variable `GRU_BIF_NO_CACHE` is set.
+    The command line uses `programs/` (gru_bif's programs) and `jax/` (JAX's persistent
+    compilation cache) in it; notebooks call
+    `gru_bif.set_program_cache(gru_bif.default_program_cache())`."""
+    if os.environ.get("GRU_BIF_NO_CACHE"):
+        return None
+    root = os.environ.get("GRU_BIF_CACHE_DIR") or pathlib.Path.home() / ".cache" / "gru_bif"
+    return pathlib.Path(root).expanduser()
+
+
+def default_program_cache() -> "pathlib.Path | None":
+    """`cache_root() / "programs"` (or `None`: caching switched off)."""
+    root = cache_root()
+    return None if root is None else root / "programs"
 
 
 def program_cache_dir() -> "pathlib.Path | None":

@@ -40,13 +40,10 @@ def _setup_jax(args) -> None:
     if not getattr(args, "float32", False):
         jax.config.update("jax_enable_x64", True)
     if not getattr(args, "no_cache", False) and not os.environ.get("GRU_BIF_NO_CACHE"):
-        root = pathlib.Path(
-            args.cache_dir
-            or os.environ.get("GRU_BIF_CACHE_DIR")
-            or pathlib.Path.home() / ".cache" / "gru_bif"
-        ).expanduser()
+        from ._programs import cache_root, set_program_cache
+
+        root = pathlib.Path(args.cache_dir).expanduser() if args.cache_dir else cache_root()
         try:
-            from ._programs import set_program_cache
 
             (root / "jax").mkdir(parents=True, exist_ok=True)
             # gru_bif's own programs (loaded without tracing or compiling) ...
