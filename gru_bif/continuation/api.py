@@ -222,12 +222,14 @@ def continuation(
         point is placed exactly on the bound.
     - `ds`: initial arclength step; its sign chooses the direction (increasing `p` for
         `ds > 0`) unless `direction` says otherwise. `ds_min` (default `1e-6|ds|`) and
-        `ds_max` (default `10|ds|`) bound the adaptive step.
+        `ds_max` (default `10|ds|`) bound the adaptive step; both must be positive and
+        finite with `ds_min ≤ ds_max` (else a `ValueError`).
     - `max_steps`: capacity: at most this many steps per direction. Outputs have
         `max_steps + 1` rows (`2 max_steps + 1` for `direction="both"`), NaN-padded.
     - `direction`: `"forward"` (sign of `ds`), `"backward"`, or `"both"`.
     - `tol`: Newton tolerance on the step (default 1e-10 in float64, 1e-5 in float32;
-        a value below what the dtype can reach is raised with a warning).
+        a value below what the dtype can reach is raised with a warning; zero, negative
+        or non-finite is a `ValueError`).
     - `max_newton`, `target_newton`: Newton iterations allowed per step, and the number
         the step-size control aims at (fewer: grow ds ×1.5; more: shrink ×0.6).
     - `max_angle`: largest angle (radians) between successive tangents; steps that turn
@@ -245,6 +247,10 @@ def continuation(
         singular, or NaN). Under `jax.vmap`, pass `throw=False` and read
         `branch.result` per element.
 
+    The start is corrected by Newton at fixed `p0` (or on the hyperplane of
+    `tangent0`); if plain Newton does not converge, a damped Newton (backtracking on the
+    residual norm) tries again from the same start.
+
     **Returns:** a `gru_bif.Branch`. Stop reasons other than leaving the range (closed
     branch, `max_steps`, corrector failure) are reported in `branch.result` and, when
     not traced, as a warning.
@@ -253,7 +259,11 @@ def continuation(
     shapes); a runtime error (with `throw=True`) if the start fails.
 
     Calls with new values (parameters, start, range, step sizes, tolerances) but the
-    same shapes, the same `f` and the same static options reuse the compiled code.
+    same shapes, the same `f` and the same static options reuse the compiled code. With
+    concrete inputs the call runs as separate programs (the loop; the location of
+    flagged points; the data of each kind found), kept on disk across processes after
+    `gru_bif.set_program_cache`; under `jit`, `vmap` or `grad` it is one traced
+    program with the same results.
     """
     if direction in ("forward", 1, +1):
         dirs = (1.0,)
