@@ -448,7 +448,12 @@ def _program(fn, leaves, dyn_def, stat, name, background=False):
         future = _pending.get(mkey) if program is None else None
         if program is None and future is None and background:
             def work():
-                prog = _get(fn, leaves, dyn_def, stat, name)
+                try:
+                    prog = _get(fn, leaves, dyn_def, stat, name)
+                except BaseException:
+                    with _lock:  # not sticky: the next call compiles (and raises) itself
+                        _pending.pop(mkey, None)
+                    raise
                 _remember(mkey, prog)
                 return prog
 
