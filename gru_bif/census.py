@@ -455,24 +455,44 @@ class CensusTable(eqx.Module):
     def to_json(self, path=None, indent: int | None = None) -> str:
         """The table as JSON text (written to `path` too if given); `from_json` reads
         it back exactly."""
+        from ._io import write_atomic
+
         text = json.dumps(self.to_dict(), indent=indent)
         if path is not None:
-            with open(path, "w") as f:
-                f.write(text + "\n")
+            write_atomic(path, text + "\n")
         return text
 
     @classmethod
     def from_json(cls, text_or_path) -> "CensusTable":
         """Inverse of `to_json` (JSON text or a path to a file)."""
+        from ._io import read_json
+
         text = str(text_or_path)
-        if not text.lstrip().startswith("{"):
-            with open(text) as f:
-                text = f.read()
-        d = json.loads(text)
-        if d.get("format") != "gru_bif.census":
+        what = "a census table (written by CensusTable.to_json)"
+        if not text.lstrip().startswith(("{", "[")):
+            src = text
+            d = read_json(text, what)
+        else:
+            src = "census JSON"
+            try:
+                d = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{src}: not valid JSON ({e.msg}); expected {what}.") from e
+        if not isinstance(d, dict) or d.get("format") != "gru_bif.census":
+            fmt = d.get("format") if isinstance(d, dict) else type(d).__name__
             raise ValueError(
-                f"Not a census table: format {d.get('format')!r} (expected 'gru_bif.census')."
+                f"{src}: not a census table: format {fmt!r} (expected 'gru_bif.census')."
             )
+        try:
+            return cls._from_fields(d)
+        except KeyError as e:
+            raise ValueError(f"{src}: no {e.args[0]!r} entry; expected {what}.") from e
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{src}: an entry has the wrong type or shape ({e}); "
+                             f"expected {what}.") from e
+
+    @classmethod
+    def _from_fields(cls, d: dict) -> "CensusTable":
         return cls(
             scales=np.asarray(d["scales"], float),
             num_networks=int(d["num_networks"]),

@@ -308,20 +308,34 @@ def save(path, net: TrainedNetwork, history: dict | None = None) -> None:
             {"step": c["step"], "loss": float(c["loss"]), "network": c["network"].to_dict()}
             for c in history["checkpoints"]
         ]
-    pathlib.Path(path).write_text(json.dumps(out) + "\n")
+    from ._io import write_atomic
+
+    write_atomic(path, json.dumps(out) + "\n")
 
 
 def load(path) -> tuple[TrainedNetwork, dict]:
     """Read a file written by `save`: `(network, record)` where `record` holds the
-    `training` settings and losses and the `checkpoints` (networks rebuilt)."""
-    d = json.loads(pathlib.Path(path).read_text())
-    if d.get("format") != "gru_bif.trained":
-        raise ValueError(f"{path}: not a gru_bif.trained file (format {d.get('format')!r}).")
-    net = TrainedNetwork.from_dict(d["network"])
-    rec = {"training": d.get("training", {}), "checkpoints": [
-        {"step": c["step"], "loss": c["loss"], "network": TrainedNetwork.from_dict(c["network"])}
-        for c in d.get("checkpoints", [])
-    ]}
+    `training` settings and losses and the `checkpoints` (networks rebuilt). A file
+    that is not such a record is a `ValueError` naming the file and the entry."""
+    from ._io import read_json
+
+    what = "a trained network (written by gru_bif.trained.save)"
+    d = read_json(path, what)
+    if not isinstance(d, dict) or d.get("format") != "gru_bif.trained":
+        fmt = d.get("format") if isinstance(d, dict) else type(d).__name__
+        raise ValueError(f"{path}: not a gru_bif.trained file (format {fmt!r}).")
+    try:
+        net = TrainedNetwork.from_dict(d["network"])
+        rec = {"training": d.get("training", {}), "checkpoints": [
+            {"step": c["step"], "loss": c["loss"],
+             "network": TrainedNetwork.from_dict(c["network"])}
+            for c in d.get("checkpoints", [])
+        ]}
+    except KeyError as e:
+        raise ValueError(f"{path}: no {e.args[0]!r} entry; expected {what}.") from e
+    except (TypeError, ValueError, AttributeError) as e:
+        raise ValueError(f"{path}: an entry has the wrong type or shape ({e}); "
+                         f"expected {what}.") from e
     return net, rec
 
 

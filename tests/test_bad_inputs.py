@@ -596,3 +596,35 @@ def test_no_stray_outputs_in_notebooks():
     readme = (notebooks.parent / "README.md").read_text()
     assert "notebooks/cli_cubic_diagram.png" not in readme
 
+
+
+def test_census_and_trained_files_give_clear_errors(tmp_path):
+    from gru_bif import census, trained
+
+    d = json.loads(trained.shipped_path("line").read_text())
+    for name, mutate in [
+        ("no_network", lambda d: d.pop("network")),
+        ("bad_format", lambda d: d.__setitem__("format", "other")),
+        ("bad_checkpoint", lambda d: d.__setitem__("checkpoints", [{"loss": 1.0}])),
+    ]:
+        bad = json.loads(json.dumps(d))
+        mutate(bad)
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=path.name):
+            trained.load(path)
+    cut = tmp_path / "cut.json"
+    cut.write_text(trained.shipped_path("line").read_text()[:200])
+    with pytest.raises(ValueError, match="cut.json: not valid JSON"):
+        trained.load(cut)
+    # a census table: missing entry, wrong shape, truncated file
+    for text, msg in [
+        ('{"format": "gru_bif.census"}', "no 'scales' entry"),
+        ("[1, 2]", "not a census table"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            census.CensusTable.from_json(text)
+    path = tmp_path / "census.json"
+    path.write_text('{"format": "gru_bif.cen')
+    with pytest.raises(ValueError, match="census.json: not valid JSON"):
+        census.CensusTable.from_json(path)
