@@ -141,3 +141,29 @@ def test_cli_takes_negative_number_lists_after_an_option(tmp_path, capsys):
                  "--x0", "-1,-0.5", "--no-cache"]) == 0
     out = capsys.readouterr().out
     assert "fold" in out  # the lower branch x = -√p runs into the fold at p = 0
+
+
+def test_lazy_names_stay_functions_after_their_modules_are_imported():
+    # `gru_bif.simulate` and `gru_bif.periodic.lpc_curve` are functions named like their
+    # modules: importing the module (as other code does) must not replace the function
+    import importlib
+    import subprocess
+    import sys
+
+    code = (
+        "import gru_bif, gru_bif.simulate, gru_bif.periodic.lpc_curve, sys\n"
+        "from gru_bif.simulate import Trajectory\n"
+        "assert callable(gru_bif.simulate) and not isinstance(gru_bif.simulate, type(sys))\n"
+        "assert not isinstance(gru_bif.periodic.lpc_curve, type(sys))\n"
+        "assert sys.modules['gru_bif.simulate'].Trajectory is Trajectory\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    # and a plain `import gru_bif` does not load Diffrax or the periodic solvers
+    lean = subprocess.run(
+        [sys.executable, "-c", "import gru_bif, sys; print('diffrax' in sys.modules, "
+         "'gru_bif.periodic.collocation' in sys.modules)"],
+        capture_output=True, text=True,
+    )
+    assert lean.stdout.split() == ["False", "False"], lean.stdout + lean.stderr
+    assert importlib.import_module("gru_bif").__version__
