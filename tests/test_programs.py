@@ -158,3 +158,29 @@ def test_programs_persist_across_processes_and_corrupt_files_are_recompiled(tmp_
     assert third["folds"] == first["folds"]
     assert third["big_compiles"] >= 2
     assert any("recompiling a cached program" in w for w in third["warnings"])
+
+
+def test_location_and_data_programs_are_shared_across_branches():
+    # a second branch of the same system with another max_steps, range and direction
+    # compiles only its loop: location and per-kind data programs are reused
+    pr = gru_bif.Problem(_cusp_field, {"p": 0.0, "q": 1.0}, "p")
+    gru_bif.continuation(pr, jnp.zeros(2), 0.0, p_min=-1.0, p_max=1.0, ds=0.05,
+                         max_steps=150, direction="both")
+    names = []
+
+    def spy(fn, leaves, dyn_def, stat, name, background=False):
+        key = _programs._memory_key(fn, leaves, dyn_def, stat)
+        if key not in _programs._memory and key not in _programs._pending:
+            names.append(fn.__name__)
+        return original(fn, leaves, dyn_def, stat, name, background)
+
+    original = _programs._program
+    _programs._program = spy
+    try:
+        b = gru_bif.continuation(pr, jnp.zeros(2), 0.0, p_min=-0.9, p_max=0.8, ds=0.04,
+                                 max_steps=120)
+    finally:
+        _programs._program = original
+    kinds = np.asarray(b.special.kind)[: int(b.special.count)]
+    assert list(kinds) == [gru_bif.SpecialKind.FOLD]  # the upper fold, located again
+    assert names == ["_loop_program"], names
