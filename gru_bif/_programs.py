@@ -278,11 +278,12 @@ class _Program:
     """A compiled program: flat array inputs, flat array outputs arranged as
     `skeleton` (nested lists and dicts whose leaves are the outputs' positions)."""
 
-    def __init__(self, executable, skeleton):
+    def __init__(self, executable, skeleton, lapack=True, storable=False):
         self.executable = executable
         self.skeleton = skeleton
         self.out_def = jax.tree.structure(skeleton)
-        self.n_out = self.out_def.num_leaves
+        self.lapack = lapack  # calls LAPACK (a loading process must prepare it first)
+        self.storable = storable  # may be serialised (see `_build`)
 
     def __call__(self, leaves):
         return jax.tree.unflatten(self.out_def, self.executable(*leaves))
@@ -328,13 +329,11 @@ def _build(fn, leaves, dyn_def, stat, fresh=False):
     _watch_cache_hits()
     _hits.count = 0
     executable = lowered.compile()
-    program = _Program(executable, skeleton[0])
-    program.lapack = "lapack" in lowered.as_text()
     # An executable that JAX's own persistent cache loaded cannot be serialised again
     # (seen with jaxlib 0.10.2 on CPU: the copy fails with "Function ... not found" when
     # run in another process): such a program is used, never stored.
-    program.storable = _hits.count == 0
-    return program
+    return _Program(executable, skeleton[0], lapack="lapack" in lowered.as_text(),
+                    storable=_hits.count == 0)
 
 
 _hits = threading.local()
@@ -380,7 +379,6 @@ def _prepare_runtime() -> None:
 def _load(path: pathlib.Path, key: str, n_in: int):
     from jax.experimental import serialize_executable
 
-
     blob = path.read_bytes()
     if not blob.startswith(_MAGIC):
         raise ValueError("not a program file")
@@ -394,27 +392,25 @@ def _load(path: pathlib.Path, key: str, n_in: int):
         raise ValueError("checksum mismatch")
     if header.get("n_in") != n_in:
         raise ValueError("wrong number of inputs")
-    skeleton = header["skeleton"]
-    n_out = jax.tree.structure(skeleton).num_leaves
-    in_tree = jax.tree.structure((tuple(range(n_in)), {}))
-    out_tree = jax.tree.structure(list(range(n_out)))
-    if header.get("lapack", True):
+    program = _Program(None, header["skeleton"], lapack=header.get("lapack", True))
+    if program.lapack:
         _prepare_runtime()
-    exe = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
-    return _Program(exe, skeleton)
+    in_tree = jax.tree.structure((tuple(range(n_in)), {}))
+    out_tree = jax.tree.structure(list(range(program.out_def.num_leaves)))
+    program.executable = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
+    return program
 
 
 def _store(path: pathlib.Path, key: str, program: _Program, n_in: int) -> None:
     from jax.experimental import serialize_executable
 
     payload, _, _ = serialize_executable.serialize(program.executable)
+    from ._io import write_atomic
+
     header = json.dumps({"format": _FORMAT, "key": key, "n_in": n_in,
-                         "skeleton": program.skeleton,
-                         "lapack": bool(getattr(program, "lapack", True)),
+                         "skeleton": program.skeleton, "lapack": program.lapack,
                          "sha256": hashlib.sha256(payload).hexdigest()}).encode()
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}.{threading.get_ident()}")
-    tmp.write_bytes(_MAGIC + len(header).to_bytes(8, "little") + header + payload)
-    os.replace(tmp, path)
+    write_atomic(path, _MAGIC + len(header).to_bytes(8, "little") + header + payload)
 
 
 def _get(fn, leaves, dyn_def, stat, name):

@@ -108,26 +108,24 @@ def corrector(cp, u_guess, w, c, tol, max_iter: int, damped: bool = False):
         it, _, ok, fail = s
         return (~ok) & (~fail) & (it < max_iter)
 
-    def residual(u):
-        return jnp.concatenate([cp.residual(u).astype(dtype), (jnp.dot(w, u) - c)[None]])
+    def residual(u, H):
+        return jnp.concatenate([H.astype(dtype), (jnp.dot(w, u) - c)[None]])
 
     def body(s):
         it, u, _, _ = s
         J, H = _jac(cp, u)
-        r = jnp.concatenate([H, (jnp.dot(w, u) - c)[None]])
+        r = residual(u, H)
         du = cp.bordered_solve(u, J, w, r)
         lam = jnp.ones((), dtype)
         if damped:
             r0 = jnp.linalg.norm(r)
 
-            def shorter(ls):
-                lam, _ = ls
-                r1 = jnp.linalg.norm(residual(u - lam * du))
+            def shorter(lam):
+                u_t = u - lam * du
+                r1 = jnp.linalg.norm(residual(u_t, cp.residual(u_t)))
                 return (~(r1 <= (1 - 1e-4 * lam) * r0)) & (lam > 2.0**-20)
 
-            lam, _ = jax.lax.while_loop(
-                shorter, lambda ls: (ls[0] / 2, ls[1]), (lam, jnp.zeros((), dtype))
-            )
+            lam = jax.lax.while_loop(shorter, lambda lam: lam / 2, lam)
             # no decrease at all: take the full step (Newton may still converge)
             lam = jnp.where(lam > 2.0**-20, lam, 1.0)
         u_new = u - lam * du
@@ -771,15 +769,15 @@ def _chunks(count: int):
         yield np.concatenate([idx, pad]), len(idx)
 
 
-def _placeholders(cp, u0, settings, static):
-    """Shapes of the location program's inputs (for compiling it ahead)."""
+def _placeholders(cp, u0, settings, sloc):
+    """Shapes of the location program's inputs (for compiling it ahead); `sloc` from
+    `_locate_static`."""
     n1 = u0.shape[0]
     B = LOCATE_CHUNK
     f = jax.ShapeDtypeStruct
     dt = u0.dtype
     return (cp, f((B, n1), dt), f((B, n1), dt), f((B, n1), dt), f((B,), dt), f((B,), dt),
-            f((B,), np.int32), f((B,), np.bool_), f((n1,), dt), settings,
-            _locate_static(static))
+            f((B,), np.int32), f((B,), np.bool_), f((n1,), dt), settings, sloc)
 
 
 def _to_device(*arrays):
@@ -798,7 +796,7 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
     sloc = _locate_static(static)
     if _programs.spare_core():
         # the location program compiles on the other core while the loop compiles
-        _programs.prefetch(_locate_program, *_placeholders(cp, u0, settings, static))
+        _programs.prefetch(_locate_program, *_placeholders(cp, u0, settings, sloc))
     out = _programs.compiled(_loop_program, cp, u0, settings, static, directions, tangent0)
     Xm, p_rows, x, T, S, NU, stable, DS, IT, n, result, *stat_values = out
     stats = dict(zip(_STAT_KEYS, stat_values))

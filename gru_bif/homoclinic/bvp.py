@@ -279,16 +279,12 @@ class HomoclinicProblem(AbstractContinuationProblem):
         f = lambda x: self.problem.f(0.0, x, args)  # noqa: E731
         fc = jax.vmap(f)(xc.reshape(N * m, d)).reshape(N, m, d).astype(dtype)
         coll = dxc - (h * self.T.astype(dtype))[:, None, None] * fc
-        eq = f(xs).astype(dtype)
-        A = jax.jacfwd(f)(xs).astype(dtype)
-        P_s, P_u = spectral_projectors(A)
-        bc0 = self.Q_s.astype(dtype).T @ (P_s @ (X[0] - xs))
-        bc1 = self.Q_u.astype(dtype).T @ (P_u @ (X[-1] - xs))
+        ends = self._end_rows(X[0], X[-1], xs, p1, p2)
         ref = self.reference.astype(dtype)[idx]
         rc = jnp.einsum("kl,jld->jkd", L, ref)
         drc = jnp.einsum("kl,jld->jkd", Ld, ref)
         phase = jnp.sum(w[None, :, None] * (xc - rc) * drc)
-        return jnp.concatenate([coll.reshape(-1), eq, bc0, bc1, phase[None]])
+        return jnp.concatenate([coll.reshape(-1), ends, phase[None]])
 
     def _end_rows(self, x0, x1, xs, p1, p2):
         """The saddle's equations and the projection boundary conditions: `2d` rows in
