@@ -112,11 +112,8 @@ def check(c):
 """,
     "cycles": r"""
 from gru_bif.periodic import continue_cycles, cycle_from_hopf
-def field(t, x, a):
-    r2 = x[0] ** 2 + x[1] ** 2
-    g = a["p"] - r2
-    return jnp.stack([g * x[0] - x[1], x[0] + g * x[1]])
-problem = gru_bif.Problem(field, {"p": -0.5}, "p")
+from gru_bif.models.normal_forms import hopf_field
+problem = gru_bif.Problem(hopf_field, {"p": -0.5, "omega": 1.0, "s": -1.0}, "p")
 eq = gru_bif.continuation(problem, jnp.zeros(2), -0.5, p_min=-0.5, p_max=0.5, ds=0.05)
 cp, u0 = cycle_from_hopf(problem, eq, dp=1e-3, ntst=20, ncol=4)
 def call(i):
