@@ -35,7 +35,7 @@ def child(kind: str, repeats: int, max_steps: int) -> dict:
     import numpy as np
 
     import gru_bif
-    from gru_bif.bifurcations.curves import fold_curve, hopf_curve
+    from gru_bif.curves import fold_curve, hopf_curve
 
     Uh = jnp.array([[3.0, -1.5], [1.5, 3.0]])
 

@@ -50,6 +50,15 @@ def _eliminate(A, b):
     return b / jnp.diagonal(M), sign, logabs / n
 
 
+def _lu_det(lu, piv):
+    """The scaled determinant (see `lu_solve_det`) of an LU factorisation."""
+    diag = jnp.diagonal(lu)
+    n = lu.shape[0]
+    swaps = jnp.sum(piv != jnp.arange(n))
+    sign = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
+    return sign * jnp.exp(jnp.mean(jnp.log(jnp.abs(diag))))
+
+
 def lu_solve_det(A, b):
     """Solve `A x = b` and return `(x, det_value)` from one LU factorisation.
 
@@ -60,13 +69,37 @@ def lu_solve_det(A, b):
         x, sign, meanlog = _eliminate(A, b)
         return x, sign * jnp.exp(meanlog)
     lu, piv = jsl.lu_factor(A)
-    x = jsl.lu_solve((lu, piv), b)
-    diag = jnp.diagonal(lu)
-    n = A.shape[0]
-    swaps = jnp.sum(piv != jnp.arange(n))
-    sign = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
-    logabs = jnp.mean(jnp.log(jnp.abs(diag)))
-    return x, sign * jnp.exp(logabs)
+    return jsl.lu_solve((lu, piv), b), _lu_det(lu, piv)
+
+
+def bordered_solve(M, b, c):
+    """The bordered system of a (nearly) singular square `M` with borders `b`, `c`:
+
+        [[M, b], [cᵀ, 0]] [v; g] = [0; 1],     [[Mᵀ, c], [bᵀ, 0]] [w; g] = [0; 1]
+
+    (the second is the transpose of the first, so both give the same `g`). `g` vanishes
+    exactly where `M` is singular, and then `v`, `w` are its right and left null vectors
+    (Govaerts' minimally augmented systems; MatCont, BifurcationKit). Returns
+    `(g, v, w, det)` with `det` the scaled determinant of the bordered matrix (see
+    `lu_solve_det`). One factorisation for both solves; differentiable in `M`, `b`, `c`.
+    The one bordered solve of the fold, Hopf and fold-of-cycles curves and of their
+    implicit gradients."""
+    n = M.shape[0]
+    dt = M.dtype
+    Mb = jnp.block(
+        [[M, b.astype(dt)[:, None]], [c.astype(dt)[None, :], jnp.zeros((1, 1), dt)]]
+    )
+    rhs = jnp.zeros((n + 1,), dt).at[n].set(1.0)
+    if n + 1 <= SMALL and not jnp.iscomplexobj(Mb):
+        s, sign, meanlog = _eliminate(Mb, rhs)
+        t = _eliminate(Mb.T, rhs)[0]
+        det = sign * jnp.exp(meanlog)
+    else:
+        lu, piv = jsl.lu_factor(Mb)
+        s = jsl.lu_solve((lu, piv), rhs)
+        t = jsl.lu_solve((lu, piv), rhs, trans=1)
+        det = _lu_det(lu, piv)
+    return s[n], s[:n], t[:n], det
 
 
 def solve(A, b):

@@ -78,7 +78,7 @@ DATA_FIELDS = {
     SpecialKind.PERIOD_DOUBLING: ("period", "mu_re", "mu_im"),
     SpecialKind.NEIMARK_SACKER: ("period", "mu_re", "mu_im"),
     SpecialKind.HOMOCLINIC: ("period", "saddle_quantity"),
-    # codim-2 points of fold/Hopf curves (gru_bif.bifurcations.curves); p1: first parameter
+    # codim-2 points of fold/Hopf curves (gru_bif.curves); p1: first parameter
     SpecialKind.CUSP: ("p1", "c"),
     SpecialKind.BT: ("p1", "a", "b"),
     SpecialKind.BAUTIN: ("p1", "omega", "l1", "l2"),

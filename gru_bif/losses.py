@@ -53,6 +53,7 @@ import jax
 import jax.numpy as jnp
 
 from ._custom_types import Array, Bool, Float, Int, Scalar
+from ._util import stop_gradient_tree
 from .bifurcations.test_functions import bialternate
 from .branch import Branch, SpecialKind
 from .problem import Problem
@@ -628,9 +629,7 @@ def cycle_period_loss(cycle_problem, u, target, *, tol=None, max_iter: int = 25)
     target = jnp.asarray(target, u.dtype)
     if target.ndim != 0:
         raise ValueError(f"`target` must be a scalar period; got shape {target.shape}.")
-    frozen = jax.tree.map(
-        lambda a: jax.lax.stop_gradient(a) if eqx.is_array(a) else a, cycle_problem
-    )
+    frozen = stop_gradient_tree(cycle_problem)
     u_new, _, ok = correct_cycle(frozen, jax.lax.stop_gradient(u), tol=tol, max_iter=max_iter)
     u_safe = jnp.where(ok, u_new, jax.lax.stop_gradient(u))
     T = cycle_period(cycle_problem, u_safe)

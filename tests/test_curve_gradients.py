@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import gru_bif
-from gru_bif.bifurcations.curve_gradients import codim2_point, curve_points
-from gru_bif.bifurcations.curves import FoldCurveProblem, HopfCurveProblem, fold_curve, hopf_curve
+from gru_bif.curves.gradients import codim2_point, curve_points
+from gru_bif.curves import FoldCurveProblem, HopfCurveProblem, fold_curve, hopf_curve
 from gru_bif.problem import Param
 
 TOL = 1e-9

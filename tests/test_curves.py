@@ -10,7 +10,7 @@ import pytest
 
 import gru_bif
 from gru_bif import RESULTS
-from gru_bif.bifurcations.curves import (
+from gru_bif.curves import (
     bt_normal_form,
     curve_parameters,
     fold_curve,

@@ -88,7 +88,7 @@ def test_lpc_curve_bad_starts(lpc_setup):
 
 @pytest.mark.slow
 def test_lpc_from_bautin_starts_on_the_analytic_curve():
-    from gru_bif.bifurcations.curves import hopf_curve
+    from gru_bif.curves import hopf_curve
     from gru_bif.periodic.lpc_curve import lpc_from_bautin
 
     pr = gru_bif.Problem(bautin_field, {"b1": 0.0, "b2": 0.5}, "b1")

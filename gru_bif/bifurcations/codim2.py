@@ -59,20 +59,6 @@ def oriented_singular(M, left0, right0):
     return s, su * u, sv * v
 
 
-def bordered_g(M, b, c):
-    """The scalar `g` of `[[M, b], [cᵀ, 0]] [v; g] = [0; 1]` (differentiable in `M`;
-    `b`, `c` are treated as constants), and the scaled determinant of the bordered
-    matrix (a continuous function with its sign)."""
-    n = M.shape[0]
-    dt = M.dtype
-    Mb = jnp.block(
-        [[M, b.astype(dt)[:, None]], [c.astype(dt)[None, :], jnp.zeros((1, 1), dt)]]
-    )
-    rhs = jnp.zeros((n + 1,), dt).at[n].set(1.0)
-    sol, det = lu_solve_det(Mb, rhs)
-    return sol[n], det
-
-
 def bivector_matrix(v, d: int):
     """The antisymmetric `d×d` matrix `A` of a bivector given in the coordinates of the
     bialternate product (pairs `(i, j)`, `i > j`). For a kernel vector of `2J ⊙ I`,

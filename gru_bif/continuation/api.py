@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._results import RESULTS
+from .._util import concrete as _concrete, default_tol as _default_tol, is_concrete as _is_concrete
 from ..branch import Branch
 from ..problem import Problem
 from .engine import (
@@ -25,17 +26,6 @@ from .engine import (
 from .problems import AbstractContinuationProblem, EquilibriumProblem
 
 _FATAL = ("start_not_converged", "singular_start", "nonfinite_vector_field")
-
-
-def _concrete(x):
-    try:
-        return np.asarray(x)
-    except Exception:  # a tracer: checks happen at run time via result codes
-        return None
-
-
-def _default_tol(dtype):
-    return 1e-10 if jnp.finfo(dtype).bits >= 64 else 1e-5
 
 
 def _build(
@@ -313,11 +303,9 @@ def continuation(
     return _check(branch, throw, cp, u0)
 
 
-def _is_concrete(tree) -> bool:
-    return not any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(tree))
-
-
-def _fatal(result):
+def start_failed(result):
+    """Whether a branch's result code says its start failed (no converged first point,
+    a singular start, or a non-finite vector field): the branch holds no solution."""
     fatal = jnp.zeros((), bool)
     for name in _FATAL:
         fatal = fatal | (result == getattr(RESULTS, name))
@@ -335,7 +323,7 @@ def _check(branch: Branch, throw: bool, cp=None, u0=None) -> Branch:
     value = _concrete(branch.result._value)
     if value is None or np.ndim(value) != 0:
         if throw and value is None:
-            fatal = _fatal(branch.result) & (branch.num_points <= 1)
+            fatal = start_failed(branch.result) & (branch.num_points <= 1)
             branch = eqx.tree_at(
                 lambda b: b.p, branch, branch.result.error_if(branch.p, fatal)
             )

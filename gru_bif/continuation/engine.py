@@ -16,6 +16,7 @@ import numpy as np
 
 from .._custom_types import Array
 from .._results import RESULTS
+from .._util import stop_gradient_tree
 from ..branch import Branch, SpecialKind, SpecialPoints
 from .problems import AbstractContinuationProblem
 
@@ -79,13 +80,6 @@ class ContinuationState(eqx.Module):
 
 
 # --------------------------------------------------------------------------- pieces
-def _stop_gradient(tree):
-    """Stop gradients through every array leaf (the loop is never differentiated)."""
-    return jax.tree.map(
-        lambda x: jax.lax.stop_gradient(x) if eqx.is_array(x) else x, tree
-    )
-
-
 def _jac(cp: AbstractContinuationProblem, u):
     """`(lin, H(u))`: the problem's linearisation (the dense `H_u` by default) and its
     residual."""
@@ -524,7 +518,7 @@ def _detect_and_locate(cp, X, T, S, n, settings, static):
     """Find sign changes of the stored test functions, locate each flagged point
     (with the non-differentiated problem `cp_ng`), then compute its data and attach
     implicit derivatives with the differentiable `cp`."""
-    cp_ng = _stop_gradient(cp)
+    cp_ng = stop_gradient_tree(cp)
     kinds = jnp.asarray([int(k) for k in _kinds(cp)], jnp.int32)
     K = static.max_special_points
     row, col, valid, total = _brackets(jnp, S, n, K)
@@ -658,7 +652,7 @@ def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None
     """The whole continuation as one program: used when the call is traced (under a
     user's `jit`, `vmap` or `grad`); concrete calls go through `continuation_programs`."""
     _check_shapes(cp, u0)
-    cp_diff, cp = cp, _stop_gradient(cp)
+    cp_diff, cp = cp, stop_gradient_tree(cp)
     u0 = jax.lax.stop_gradient(u0)
     X, T, S, NU, DS, IT, n, result, stats = _run_loop(
         cp, u0, settings, static, directions, tangent0

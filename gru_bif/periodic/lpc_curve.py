@@ -16,7 +16,7 @@ either parameter): `branch.x[:, :-1]` holds the cycle `(nodes, T)`, `branch.x[:,
 the first parameter and `branch.p` the second. The borders `b`, `c` are the left and
 right singular vectors of the smallest singular value of `M` at the current point
 (under `stop_gradient`, oriented against the start's, as in
-`gru_bif.bifurcations.curves`).
+`gru_bif.curves`).
 
 **Derivatives of g.** With `[wᵀ, h] [[M, b], [cᵀ, 0]] = [0, 1]`, `dg = −wᵀ (dM) v`.
 The residual returns `g` with exactly this first derivative (the bordered solves are
@@ -57,38 +57,23 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 
 from .._custom_types import Array, Float
+from .._linalg import bordered_solve
 from .._results import RESULTS
+from .._util import concrete, stop_gradient_tree
 from ..bifurcations.codim2 import hopf_plane, oriented_singular, smallest_singular
 from ..branch import Branch, SpecialKind, coefficient_scale, is_degenerate
-from ..continuation.api import _concrete, continuation
-from ..continuation.problems import AbstractContinuationProblem
+from ..continuation.api import continuation
+from ..curves.base import AbstractCurveProblem, branch_point_genuine, resolve_param2
 from ..problem import AbstractParam, Problem
 from .collocation import CollocationProblem
 
 _DATA_KEYS = ("p1", "period")
 
 
-def _sg(tree):
-    return jax.tree.map(lambda a: jax.lax.stop_gradient(a) if eqx.is_array(a) else a, tree)
-
-
-def _bordered(M, b, c):
-    """`(g, v, w)`: `[[M, b], [cᵀ, 0]] [v; g] = e`, `[[M, b], [cᵀ, 0]]ᵀ [w; h] = e`."""
-    n = M.shape[0]
-    dt = M.dtype
-    A = jnp.block([[M, b.astype(dt)[:, None]], [c.astype(dt)[None, :], jnp.zeros((1, 1), dt)]])
-    e = jnp.zeros((n + 1,), dt).at[n].set(1.0)
-    lu = jsl.lu_factor(A)
-    vg = jsl.lu_solve(lu, e)
-    wh = jsl.lu_solve(lu, e, trans=1)
-    return vg[n], vg[:n], wh[:n]
-
-
-class LPCCurveProblem(AbstractContinuationProblem):
+class LPCCurveProblem(AbstractCurveProblem):
     """A curve of folds of cycles of `cycle.problem` in `(problem.param, param2)`, as an
     `AbstractContinuationProblem` (see the module docstring). Usually built by
     `lpc_curve`.
@@ -116,11 +101,6 @@ class LPCCurveProblem(AbstractContinuationProblem):
         """Number of cycle unknowns `(nodes, T)`: `ntst ncol d + 1`."""
         return self.cycle.num_nodes * self.cycle.dim + 1
 
-    def split(self, u):
-        """`u -> (y = (nodes, T), p1, p2)`."""
-        n = self.n_y
-        return u[:n], u[n], u[n + 1]
-
     def cycle_at(self, p2) -> CollocationProblem:
         """The collocation problem with the second parameter set to `p2`."""
         pr = self.cycle.problem
@@ -144,10 +124,10 @@ class LPCCurveProblem(AbstractContinuationProblem):
         """The test function `g` (see the module docstring), with its exact first
         derivative in `u`."""
         us = jax.lax.stop_gradient(u)
-        cp = _sg(self)
+        cp = stop_gradient_tree(self)
         Ms = cp.M(us)
         _, b, c = oriented_singular(Ms, cp.left0, cp.right0)
-        g0, v, w = _bordered(Ms, b, c)
+        g0, v, w, _ = bordered_solve(Ms, b, c)
         g0, v, w = jax.lax.stop_gradient((g0, v, w))
         y, p1, p2 = self.split(u)
         Mv = jax.jvp(lambda yy: self._R(yy, p1, p2), (y,), (v,))[1]
@@ -159,13 +139,6 @@ class LPCCurveProblem(AbstractContinuationProblem):
         y, p1, p2 = self.split(u)
         return jnp.concatenate([self._R(y, p1, p2), self.g(u)[None]])
 
-    def state(self, u):
-        return u[:-1]
-
-    @property
-    def param_name(self) -> str:
-        return self.param2.label
-
     @property
     def data_keys(self):
         return _DATA_KEYS
@@ -173,12 +146,6 @@ class LPCCurveProblem(AbstractContinuationProblem):
     @property
     def extra_kinds(self):
         return ()
-
-    @property
-    def fold_kind(self) -> SpecialKind:
-        # a turning point of the curve in p2 is geometry, not a bifurcation: such flags
-        # get kind NONE and are discarded in `special_data`
-        return SpecialKind.NONE
 
     def extra_tests(self, u, Hu):
         return jnp.zeros((0,), u.dtype)
@@ -189,7 +156,7 @@ class LPCCurveProblem(AbstractContinuationProblem):
         from .floquet import count_unstable_multipliers, multipliers_of
 
         u = jax.lax.stop_gradient(u)
-        cp = _sg(self.cycle_at(u[-1]))
+        cp = stop_gradient_tree(self.cycle_at(u[-1]))
         mu = multipliers_of(cp.deflated_monodromy(self.cycle_u(u)))
         return count_unstable_multipliers(jnp.atleast_1d(mu), u.dtype)
 
@@ -201,24 +168,16 @@ class LPCCurveProblem(AbstractContinuationProblem):
         return equilibrium_points(self, X)
 
     def special_data(self, kind, u, Hu, t):
-        from ..bifurcations.curves import _bp_genuine
-
         u = jax.lax.stop_gradient(u)
         y, p1, _ = self.split(u)
         nan = jnp.full((), jnp.nan, u.dtype)
-        valid = jnp.where(kind == SpecialKind.BRANCH_POINT, _bp_genuine(Hu, t),
+        valid = jnp.where(kind == SpecialKind.BRANCH_POINT, branch_point_genuine(Hu, t),
                           kind != SpecialKind.NONE)
         data = {"p1": p1, "period": jnp.where(kind != SpecialKind.NONE, y[-1], nan)}
         return valid, u, data
 
 
 # --------------------------------------------------------------------------- front doors
-def _resolve_param2(problem: Problem, param2) -> AbstractParam:
-    from ..bifurcations.curves import _resolve_param2 as resolve
-
-    return resolve(problem, param2)
-
-
 @eqx.filter_jit
 def _start_check(lp: LPCCurveProblem, u0):
     """`(max|R|, σ_min/σ_max of M, left, right)` at the start point."""
@@ -276,7 +235,7 @@ def lpc_curve(
         raise ValueError(
             f"`cp` must be a gru_bif.periodic.CollocationProblem; got {type(cp).__name__}."
         )
-    param2 = _resolve_param2(cp.problem, param2)
+    param2 = resolve_param2(cp.problem, param2)
     if isinstance(start, Branch):
         sp = start.special
         n = int(sp.count)
@@ -340,7 +299,7 @@ def lpc_parameters(branch: Branch) -> tuple[Array, Array]:
 # --------------------------------------------------------------------------- Bautin
 def _hopf_l1_rows(problem, param2, curve: Branch):
     """`l1` at every row of a Hopf curve (NaN where not a Hopf point / padding)."""
-    from ..bifurcations.curves import HopfCurveProblem
+    from ..curves.equilibrium import HopfCurveProblem
 
     d = curve.x.shape[1] - 1
     m = jnp.ones((d * (d - 1) // 2,), curve.x.dtype)
@@ -383,7 +342,7 @@ def lpc_from_bautin(
     **Arguments:**
 
     - `problem`: the `gru_bif.Problem` of the Hopf curve (`problem.param` is `p1`).
-    - `hopf_curve`: the Hopf curve `Branch` (from `gru_bif.bifurcations.curves.hopf_curve`)
+    - `hopf_curve`: the Hopf curve `Branch` (from `gru_bif.curves.hopf_curve`)
         with a located `bautin` point (its `l2` is used).
     - `index`: which special point (default, `None`: the first `bautin` point).
     - `param2`: the curve's second parameter (the one `hopf_curve` was continued in).
@@ -405,10 +364,9 @@ def lpc_from_bautin(
     sign along the curve there, if `dp2` is on the wrong side, or if no fold of cycles is
     found (try another `amplitude`).
     """
-    from ..bifurcations.curves import _resolve_param2 as resolve
     from .start import cycle_from_hopf
 
-    param2 = resolve(problem, param2)
+    param2 = resolve_param2(problem, param2)
     sp = hopf_curve.special
     n = int(sp.count)
     kinds = np.asarray(sp.kind)[:n]

@@ -47,7 +47,7 @@ does not solve at the singular point itself) or, failing that, stops with
 **Implicit gradients.** Curve points (at fixed `p2`) and cusp, Bogdanov–Takens, Bautin
 and zero-Hopf points are differentiable functions of every leaf of `problem.args`, by
 the implicit function theorem on their defining systems
-(`gru_bif.bifurcations.curve_gradients`); double-Hopf points and the normal-form
+(`gru_bif.curves.gradients`); double-Hopf points and the normal-form
 coefficients in `special.data` (other than `p1`) are constants.
 
 **Not done here:** bounds on `p1` (the engine stops on `p2 ∉ [p_min, p_max]` and after
@@ -60,14 +60,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._custom_types import Array
-from .._linalg import lu_solve_det
+from .._linalg import bordered_solve, lu_solve_det
 from .._results import RESULTS
-from ..branch import Branch, SpecialKind
-from ..continuation.api import _concrete, continuation
-from ..continuation.problems import AbstractContinuationProblem
-from ..problem import AbstractParam, Param, Problem
-from .codim2 import (
-    bordered_g,
+from .._util import concrete, stop_gradient_tree
+from ..bifurcations.codim2 import (
     bt_coefficients,
     cusp_coefficient,
     fold_curve_tests,
@@ -78,17 +74,18 @@ from .codim2 import (
     second_lyapunov,
     smallest_singular,
 )
-from .normal_form import first_lyapunov
-from .test_functions import count_unstable_jacobian, scaled_det
+from ..bifurcations.normal_form import first_lyapunov, multilinear
+from ..bifurcations.test_functions import bialternate, count_unstable_jacobian, scaled_det
+from ..branch import Branch, SpecialKind
+from ..continuation.api import continuation
+from ..problem import AbstractParam, Problem
+from .base import AbstractCurveProblem, branch_point_genuine, resolve_param2
+from .gradients import codim2_point, curve_points
 
 _DATA_KEYS = ("p1", "a", "b", "c", "omega", "omega2", "l1", "l2")
 
 
-def _sg(tree):
-    return jax.tree.map(lambda a: jax.lax.stop_gradient(a) if eqx.is_array(a) else a, tree)
-
-
-class _AbstractCurveProblem(AbstractContinuationProblem):
+class _AbstractEquilibriumCurve(AbstractCurveProblem):
     """Shared plumbing of fold and Hopf curves: `u = (x, p1, p2)`."""
 
     problem: eqx.AbstractVar[Problem]
@@ -101,30 +98,17 @@ class _AbstractCurveProblem(AbstractContinuationProblem):
         args = self.param2.set(self.problem.param.set(self.problem.args, p1), p2)
         return self.problem.f(0.0, x, args)
 
-    def split(self, u):
-        d = self.dim
-        return u[:d], u[d], u[d + 1]
+    @property
+    def n_y(self) -> int:
+        return self.dim
 
     def jac_x(self, u):
         x, p1, p2 = self.split(u)
         return jax.jacfwd(lambda y: self.F(y, p1, p2))(x)
 
-    def state(self, u):
-        return u[:-1]
-
-    @property
-    def param_name(self) -> str:
-        return self.param2.label
-
     @property
     def data_keys(self):
         return _DATA_KEYS
-
-    @property
-    def fold_kind(self) -> SpecialKind:
-        # a turning point of the curve in p2 is geometry, not a bifurcation: such flags
-        # get kind NONE and are discarded in `special_data`
-        return SpecialKind.NONE
 
     def n_unstable(self, u, Hu):
         if not self.stability:
@@ -138,26 +122,16 @@ class _AbstractCurveProblem(AbstractContinuationProblem):
 
     def _attach_codim2(self, u, kind, pairs):
         """`u` of a located codim-2 point with implicit derivatives w.r.t. the problem's
-        arguments (`gru_bif.bifurcations.curve_gradients.codim2_point`) for the kinds in
+        arguments (`gru_bif.curves.gradients.codim2_point`) for the kinds in
         `pairs` (`(SpecialKind, name)`); other kinds stay constant."""
-        from .curve_gradients import codim2_point
-
         out = jax.lax.stop_gradient(u)
         for k, name in pairs:
             act = kind == k
             out = jnp.where(act, codim2_point(self, u, name, act), out)
         return out
 
-def _bp_genuine(Hu, t):
-    """A branch-point flag is genuine only where the curve's augmented Jacobian
-    `[H_u; tᵀ]` is (numerically) singular; sign flips of the border orientation also
-    flip its determinant, and are discarded here."""
-    A = jax.lax.stop_gradient(jnp.concatenate([Hu, t[None, :]], axis=0))
-    sv = jnp.linalg.svd(A, compute_uv=False)
-    return sv[-1] <= 1e-6 * sv[0]
 
-
-class FoldCurveProblem(_AbstractCurveProblem):
+class FoldCurveProblem(_AbstractEquilibriumCurve):
     """A curve of folds (saddle-nodes) of `problem` in `(problem.param, param2)`, as an
     `AbstractContinuationProblem` (see the module docstring). Usually built by
     `fold_curve`.
@@ -183,14 +157,12 @@ class FoldCurveProblem(_AbstractCurveProblem):
         x, p1, p2 = self.split(u)
         J = self.jac_x(u)
         _, b, c = oriented_singular(J, self.left0, self.right0)
-        g, _ = bordered_g(J, b, c)
+        g, *_ = bordered_solve(J, b, c)
         return jnp.concatenate([self.F(x, p1, p2), g[None]])
 
     def attach_points(self, X):
         """Curve points `(x, p1, p2)` with implicit derivatives w.r.t. the problem's args
-        (at fixed `p2`; `gru_bif.bifurcations.curve_gradients.curve_points`)."""
-        from .curve_gradients import curve_points
-
+        (at fixed `p2`; `gru_bif.curves.gradients.curve_points`)."""
         return curve_points(self, X, "fold")
 
     @property
@@ -212,7 +184,7 @@ class FoldCurveProblem(_AbstractCurveProblem):
         )
 
     def special_data(self, kind, u, Hu, t):
-        cp = _sg(self)
+        cp = stop_gradient_tree(self)
         u = jax.lax.stop_gradient(u)
         d = self.dim
         x, p1, _ = cp.split(u)
@@ -228,15 +200,13 @@ class FoldCurveProblem(_AbstractCurveProblem):
         is_bt = kind == SpecialKind.BT
         is_zh = kind == SpecialKind.ZERO_HOPF
         # cusp: the fold coefficient itself must vanish (not the orienting factor)
-        from .normal_form import multilinear
-
         Bvv = multilinear(F, x, 2)(vv, vv)
         a_raw = jnp.dot(uu, Bvv)
         cusp_ok = jnp.abs(a_raw) <= 1e-6 * jnp.maximum(1.0, jnp.linalg.norm(Bvv))
         c = cusp_coefficient(F, x, J)
         data["c"] = jnp.where(is_cusp, c, nan)
         valid = jnp.where(is_cusp, cusp_ok, kind != SpecialKind.NONE)
-        valid = jnp.where(kind == SpecialKind.BRANCH_POINT, _bp_genuine(Hu, t), valid)
+        valid = jnp.where(kind == SpecialKind.BRANCH_POINT, branch_point_genuine(Hu, t), valid)
         if d >= 2:
             a, b, *_ = bt_coefficients(F, x, J)
             data["a"] = jnp.where(is_bt, a, nan)
@@ -258,7 +228,7 @@ class FoldCurveProblem(_AbstractCurveProblem):
         return valid, u_att, data
 
 
-class HopfCurveProblem(_AbstractCurveProblem):
+class HopfCurveProblem(_AbstractEquilibriumCurve):
     """A curve of Hopf points of `problem` in `(problem.param, param2)` (continuing as a
     curve of neutral saddles past Bogdanov–Takens points), as an
     `AbstractContinuationProblem` (see the module docstring). Usually built by
@@ -283,18 +253,14 @@ class HopfCurveProblem(_AbstractCurveProblem):
     def residual(self, u):
         x, p1, p2 = self.split(u)
         J = self.jac_x(u)
-        from .test_functions import bialternate
-
         Bm = bialternate(J)
         _, b, c = oriented_singular(Bm, self.left0, self.right0)
-        g, _ = bordered_g(Bm, b, c)
+        g, *_ = bordered_solve(Bm, b, c)
         return jnp.concatenate([self.F(x, p1, p2), g[None]])
 
     def attach_points(self, X):
         """Curve points `(x, p1, p2)` with implicit derivatives w.r.t. the problem's args
-        (at fixed `p2`; `gru_bif.bifurcations.curve_gradients.curve_points`)."""
-        from .curve_gradients import curve_points
-
+        (at fixed `p2`; `gru_bif.curves.gradients.curve_points`)."""
         return curve_points(self, X, "hopf")
 
     @property
@@ -331,7 +297,7 @@ class HopfCurveProblem(_AbstractCurveProblem):
         return jnp.stack(out).astype(u.dtype)
 
     def special_data(self, kind, u, Hu, t):
-        cp = _sg(self)
+        cp = stop_gradient_tree(self)
         u = jax.lax.stop_gradient(u)
         d = self.dim
         x, p1, _ = cp.split(u)
@@ -358,7 +324,7 @@ class HopfCurveProblem(_AbstractCurveProblem):
         # when a Bautin point was found
         data["l1"] = jnp.where(is_ba, l1, nan)
         valid = jnp.where(is_ba, hopf_like, kind != SpecialKind.NONE)
-        valid = jnp.where(kind == SpecialKind.BRANCH_POINT, _bp_genuine(Hu, t), valid)
+        valid = jnp.where(kind == SpecialKind.BRANCH_POINT, branch_point_genuine(Hu, t), valid)
         valid = jnp.where(is_zh, hopf_like, valid)
         if d >= 4:
             ev, score, sc = imag_pairs(J)
@@ -378,22 +344,6 @@ class HopfCurveProblem(_AbstractCurveProblem):
 
 
 # --------------------------------------------------------------------------- front doors
-def _resolve_param2(problem: Problem, param2) -> AbstractParam:
-    if isinstance(param2, str):
-        param2 = Param.from_name(problem.args, param2)
-    elif not isinstance(param2, AbstractParam):
-        raise ValueError(
-            "`param2` must be a parameter name such as 'b2' or 'bh[1]', or an "
-            f"AbstractParam; got {type(param2).__name__}."
-        )
-    if param2 == problem.param or param2.label == problem.param.label:
-        raise ValueError(
-            f"param2={param2.label!r} is the problem's own parameter; a curve needs two "
-            "different parameters."
-        )
-    return param2
-
-
 _CODIM2_KINDS = (
     SpecialKind.CUSP, SpecialKind.BT, SpecialKind.BAUTIN, SpecialKind.ZERO_HOPF,
     SpecialKind.DOUBLE_HOPF,
@@ -451,7 +401,7 @@ def _curve(kind, problem, start, param2, index, p1, p2, throw, stability, kwargs
         raise ValueError(
             f"`problem` must be a gru_bif.Problem; got {type(problem).__name__}."
         )
-    param2 = _resolve_param2(problem, param2)
+    param2 = resolve_param2(problem, param2)
     x, p1, p2 = _start_point(problem, start, param2, kind, index, p1, p2)
     dt = x.dtype
     p1 = jnp.asarray(p1, dt)
@@ -476,7 +426,7 @@ def _curve(kind, problem, start, param2, index, p1, p2, throw, stability, kwargs
     base = eqx.tree_at(lambda c: (c.left0, c.right0), base, (left0, right0))
     if kind == "fold":
         base = eqx.tree_at(lambda c: c.normal0, base, normal0)
-    okc = _concrete(ok)
+    okc = concrete(ok)
     if okc is not None and not bool(okc):
         F = np.asarray(base.F(x, p1, p2))
         raise ValueError(
@@ -511,17 +461,17 @@ def _with_l2(cp, branch: Branch) -> Branch:
     # l2 is a constant (no implicit derivatives): the points may carry tangents
     U = jax.lax.stop_gradient(jnp.concatenate([sp.x, sp.p[:, None]], axis=1))
     is_ba = sp.kind == SpecialKind.BAUTIN
-    kinds = _concrete(sp.kind)
+    kinds = concrete(sp.kind)
     if kinds is not None and np.ndim(kinds) == 1:
         if not np.any(kinds == int(SpecialKind.BAUTIN)):
             return branch
         l2 = np.full(kinds.shape, np.nan)
         for i in np.nonzero(kinds == int(SpecialKind.BAUTIN))[0]:
-            l2[i] = float(_l2_at(_sg(cp), U[i])[1])
+            l2[i] = float(_l2_at(stop_gradient_tree(cp), U[i])[1])
         l2 = jnp.asarray(l2, U.dtype)
     else:
         safe = jnp.where(is_ba[:, None] & jnp.isfinite(U), U, 0.0)
-        _, l2 = jax.vmap(lambda u: _l2_at(_sg(cp), u))(safe)
+        _, l2 = jax.vmap(lambda u: _l2_at(stop_gradient_tree(cp), u))(safe)
         l2 = jnp.where(is_ba, l2, jnp.nan)
     data = dict(sp.data, l2=l2)
     return eqx.tree_at(lambda b: b.special.data, branch, data)
@@ -530,8 +480,6 @@ def _with_l2(cp, branch: Branch) -> Branch:
 def _start_check(cp, u0, kind):
     """Whether `u0` is (close to) a fold / Hopf point; the fold curve's normal in the
     parameter plane and the reference orientations of the borders."""
-    from .test_functions import bialternate
-
     x, p1, p2 = cp.split(u0)
     Fv = cp.F(x, p1, p2)
     J = cp.jac_x(u0)
@@ -638,7 +586,7 @@ def hopf_curve(
 def hopf_frequency(problem: Problem, param2, branch: Branch) -> Array:
     """`ω = √κ` at every point of a Hopf curve `branch` (NaN on its neutral-saddle part
     and in padding)."""
-    param2 = _resolve_param2(problem, param2)
+    param2 = resolve_param2(problem, param2)
     d = branch.x.shape[1] - 1
     m = jnp.ones((d * (d - 1) // 2,), branch.x.dtype)
     cp = HopfCurveProblem(problem, param2, m, m, d, False)
@@ -669,7 +617,7 @@ def bt_normal_form(problem: Problem, param2, branch: Branch, index: int) -> dict
             f"special point {index} is not a Bogdanov–Takens point (kind "
             f"{SpecialKind(int(branch.special.kind[index])).label})."
         )
-    param2 = _resolve_param2(problem, param2)
+    param2 = resolve_param2(problem, param2)
     xs = jnp.asarray(branch.special.x[index])
     d = xs.shape[0] - 1
     x, p1, p2 = xs[:d], xs[d], branch.special.p[index]

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..branch import Branch, SpecialKind
-from ..continuation.api import continuation
-from ..continuation.problems import EquilibriumProblem
+from .api import continuation
+from .problems import EquilibriumProblem
 from ..problem import Problem
 
 

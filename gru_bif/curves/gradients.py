@@ -41,39 +41,31 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._linalg import solve
+from .._linalg import bordered_solve, solve
 from ..differentiate import implicit_root
-from .codim2 import (
+from ..bifurcations.codim2 import (
     bivector_matrix,
     hopf_vectors,
     imag_pairs,
     plane_kappa,
     smallest_singular,
 )
-from .normal_form import first_lyapunov, multilinear
-from .test_functions import bialternate
+from ..bifurcations.normal_form import first_lyapunov, multilinear
+from ..bifurcations.test_functions import bialternate
 
 __all__ = ["curve_points", "codim2_point"]
 
 
 def _bordered(M, b, c):
-    """`(v, w, g)`: `[[M, b], [cᵀ, 0]] [v; g] = [0; 1]` and
-    `[[Mᵀ, c], [bᵀ, 0]] [w; g] = [0; 1]` (the same `g`); `v`, `w` are right and left
-    null vectors of `M` where `g = 0`. Differentiable in `M`."""
-    n = M.shape[0]
+    """`(v, w, g)` of `gru_bif._linalg.bordered_solve`; zero borders are
+    `implicit_root`'s stand-ins in inactive slots: they are replaced by `e₀` so that the
+    bordered matrix stays regular there too (no NaN partial may meet a zero cotangent)."""
     dt = M.dtype
-    # zero borders are `implicit_root`'s stand-ins in inactive slots: keep the bordered
-    # matrix regular there too (no NaN partial may meet a zero cotangent)
-    e0 = jnp.zeros((n,), dt).at[0].set(1.0)
+    e0 = jnp.zeros((M.shape[0],), dt).at[0].set(1.0)
     b = jnp.where(jnp.any(b != 0), b.astype(dt), e0)
     c = jnp.where(jnp.any(c != 0), c.astype(dt), e0)
-    z = jnp.zeros((1, 1), dt)
-    rhs = jnp.zeros((n + 1,), dt).at[n].set(1.0)
-    Mb = jnp.block([[M, b.astype(dt)[:, None]], [c.astype(dt)[None, :], z]])
-    s = solve(Mb, rhs)
-    Mt = jnp.block([[M.T, c.astype(dt)[:, None]], [b.astype(dt)[None, :], z]])
-    t = solve(Mt, rhs)
-    return s[:n], t[:n], s[n]
+    g, v, w, _ = bordered_solve(M, b, c)
+    return v, w, g
 
 
 def _split(cp):
