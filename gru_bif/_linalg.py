@@ -7,7 +7,6 @@ the continuation loop go through one LU factorisation here. Everything else uses
 
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
-import lineax as lx
 
 
 #: Systems up to this size are solved by Gaussian elimination written out in JAX

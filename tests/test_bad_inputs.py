@@ -441,13 +441,13 @@ def test_step_bounds_and_tolerance():
 
 def _settings(problem, x0, **kw):
     """`continuation`'s checks and settings only (no compilation)."""
-    from gru_bif.continuation.api import _build
+    from gru_bif.continuation.api import build_continuation
 
     args = dict(p_min=-1, p_max=1, ds=0.01, ds_min=None, ds_max=None, max_steps=3,
                 tol=None, max_newton=8, target_newton=3, max_angle=0.6,
                 max_special_points=4, algorithm=gru_bif.PseudoArclength(), hopf="auto",
                 stability=True)
-    return _build(problem, x0, 0.0, **{**args, **kw})
+    return build_continuation(problem, x0, 0.0, **{**args, **kw})
 
 
 def test_tolerance_warning_float32_advises_float64():

@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._linalg import lu_solve_det, null_vector, solve
+from .._linalg import null_vector, solve
 from .normal_form import multilinear
 from .test_functions import bialternate
 

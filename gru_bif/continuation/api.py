@@ -28,7 +28,7 @@ from .problems import AbstractContinuationProblem, EquilibriumProblem
 _FATAL = ("start_not_converged", "singular_start", "nonfinite_vector_field")
 
 
-def _build(
+def build_continuation(
     problem,
     x0,
     p0,
@@ -48,6 +48,12 @@ def _build(
     hopf,
     stability,
 ):
+    """The validated pieces of a continuation run: `(cp, u0, settings, static)` — the
+    continuation problem (an `EquilibriumProblem` for a `gru_bif.Problem`), the start
+    `(x0, p0)` as one vector, and the engine's settings. Every knob is checked here, with
+    the messages of `continuation`; used by `continuation`, `ContinuationIterator` and
+    drivers that run the engine's programs themselves (`gru_bif.periodic.continue_cycles`).
+    """
     if isinstance(problem, Problem):
         cp = EquilibriumProblem(problem, hopf=hopf, stability=stability)
     elif isinstance(problem, AbstractContinuationProblem):
@@ -268,7 +274,7 @@ def continuation(
     ds_c = _concrete(ds)
     if ds_c is not None and float(ds_c) < 0 and direction != "both":
         dirs = (-dirs[0],)
-    cp, u0, settings, static = _build(
+    cp, u0, settings, static = build_continuation(
         problem,
         x0,
         p0,
@@ -377,7 +383,7 @@ class ContinuationIterator:
             stability=True,
         )
         defaults.update(kwargs)
-        self._cp, u0, self._settings, self._static = _build(problem, x0, p0, **defaults)
+        self._cp, u0, self._settings, self._static = build_continuation(problem, x0, p0, **defaults)
         self._direction = jnp.asarray(direction, u0.dtype)
         self.state: ContinuationState = _init_jit(
             self._cp, u0, self._direction, self._settings, self._static

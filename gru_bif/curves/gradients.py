@@ -41,7 +41,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._linalg import bordered_solve, solve
+from .._linalg import bordered_solve
 from ..differentiate import implicit_root
 from ..bifurcations.codim2 import (
     bivector_matrix,

@@ -8,13 +8,13 @@ from .._lazy import lazy_exports
 
 #: public name -> (module, attribute), imported on first use
 _LAZY = {
-    "HomoclinicBranch": (".bvp", "HomoclinicBranch"),
+    "HomoclinicBranch": (".locate", "HomoclinicBranch"),
     "HomoclinicProblem": (".bvp", "HomoclinicProblem"),
-    "HomoclinicSolution": (".bvp", "HomoclinicSolution"),
+    "HomoclinicSolution": (".locate", "HomoclinicSolution"),
     "homoclinic_problem": (".bvp", "homoclinic_problem"),
-    "locate_homoclinic": (".bvp", "locate_homoclinic"),
+    "locate_homoclinic": (".locate", "locate_homoclinic"),
     "matrix_sign": (".bvp", "matrix_sign"),
-    "homoclinic_curve_to_dict": (".bvp", "homoclinic_curve_to_dict"),
+    "homoclinic_curve_to_dict": (".locate", "homoclinic_curve_to_dict"),
     "remesh_homoclinic": (".bvp", "remesh_homoclinic"),
     "saddle_quantity": (".bvp", "saddle_quantity"),
     "spectral_projectors": (".bvp", "spectral_projectors"),

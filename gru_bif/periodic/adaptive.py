@@ -41,15 +41,10 @@ import numpy as np
 from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
 from ..problem import AbstractParam
-from .collocation import (
-    CollocationProblem,
-    CycleBranch,
-    _error_monitor,
-    _max_error,
-    adapt_mesh,
-    node_times,
-    with_mesh,
-)
+from ..collocation.mesh import node_times
+from .collocation import CollocationProblem, _error_monitor, _max_error
+from .mesh import adapt_mesh, with_mesh
+from .views import CycleBranch
 
 __all__ = ["CycleBranchEnd", "continue_cycles"]
 
@@ -288,7 +283,7 @@ class FixedParam(AbstractParam):
 def _end_at_long_cycle(cp, u, last_p, homoclinic_ntst):
     """Classify and locate what the long-period cycle `u` approaches."""
     from ..homoclinic.start import classify_cycle_end, homoclinic_from_cycle
-    from ..homoclinic.bvp import locate_homoclinic
+    from ..homoclinic.locate import locate_homoclinic
 
     end = classify_cycle_end(cp, u)
     ev = tuple(complex(e) for e in np.asarray(end.eigenvalues))
@@ -459,7 +454,7 @@ def continue_cycles(
         cycles.end.kind, cycles.end.p     # e.g. "homoclinic", 0.1055...
         ```
     """
-    from ..continuation.api import _build
+    from ..continuation.api import build_continuation
     from ..continuation.engine import PseudoArclength, continuation_programs
 
     if not isinstance(cp, CollocationProblem):
@@ -508,7 +503,7 @@ def continue_cycles(
         t = -t
 
     def build(cp_, u_, ds_):
-        c, u_full, settings, static = _build(
+        c, u_full, settings, static = build_continuation(
             cp_, u_[:-1], u_[-1], p_min=p_min, p_max=p_max, ds=ds_, ds_min=ds_min,
             ds_max=ds_max, max_steps=adapt_every, tol=tol, max_newton=8,
             target_newton=3, max_angle=0.6, max_special_points=max_special_points,

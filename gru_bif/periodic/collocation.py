@@ -29,7 +29,7 @@ runs over large changes of shape, continue in pieces and reset the reference wit
 
 **Cost.** The Jacobian is formed by blocks (`linearize`: one small `jacfwd` per mesh
 interval) and each Newton step is solved by condensation (`bordered_solve`, see
-`gru_bif.periodic.condense`): per-interval eliminations, then a pivoted LU of size
+`gru_bif.collocation.condense`): per-interval eliminations, then a pivoted LU of size
 `N d + 2`. Measured on 2 CPU cores (load ~2): one linearisation and solve takes 0.4 ms
 on the default 40 × 4 mesh in 2-D and 1.9 ms on 160 × 4, against 3 ms and 54 ms for the
 dense Jacobian and LU. Orbits with sharp features or long periods (near a homoclinic
@@ -42,16 +42,15 @@ and the parameter converge like `h^{2m}`, values inside intervals like `h^{m+1}`
 cycles of moderate period are accurate to 1e-10 or better at mesh points.
 """
 
-import functools
-import math
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._custom_types import Array, Bool, Float, Int
-from ..branch import Branch, SpecialKind, SpecialPoints
+from ..collocation.condense import condensed_solve
+from ..collocation.mesh import MAX_NCOL, basis, block_index, lagrange, node_times, uniform_mesh
+from ..branch import SpecialKind
 from ..continuation.problems import AbstractContinuationProblem
 from ..problem import Problem
 from .floquet import (
@@ -63,79 +62,6 @@ from .floquet import (
     period_doubling_test,
     transfer_matrices,
 )
-
-MAX_NCOL = 7
-
-
-# --------------------------------------------------------------------------- basis
-@functools.lru_cache(maxsize=16)
-def _basis(m: int):
-    """Static data of the degree-`m` local basis (NumPy, float64):
-
-    - `s`: the `m + 1` equally spaced nodes on `[0, 1]`;
-    - `c`, `w`: Gauss–Legendre points and weights on `[0, 1]` (weights sum to 1);
-    - `L`, `Ld`: `(m, m + 1)` Lagrange basis values and first derivatives at `c`;
-    - `Dm`: `(m + 1,)` the (constant) `m`-th derivatives of the basis polynomials;
-    - `den`: `(m + 1,)` the Lagrange denominators `∏_{i≠l}(s_l − s_i)`;
-    - `cm`: the error constant `max_s |∏_k (s − c_k)| / (m + 1)!` (the interpolation
-        error through the Gauss points of a function with `(m+1)`-th derivative 1).
-    """
-    s = np.linspace(0.0, 1.0, m + 1)
-    c, w = np.polynomial.legendre.leggauss(m)
-    c, w = (c + 1) / 2, w / 2
-    L = np.zeros((m, m + 1))
-    Ld = np.zeros((m, m + 1))
-    Dm = np.zeros((m + 1,))
-    den = np.zeros((m + 1,))
-    for l in range(m + 1):
-        others = np.delete(s, l)
-        den[l] = np.prod(s[l] - others)
-        coef = np.poly(others) / den[l]
-        L[:, l] = np.polyval(coef, c)
-        Ld[:, l] = np.polyval(np.polyder(coef), c)
-        Dm[l] = coef[0] * math.factorial(m)
-    grid = np.linspace(0.0, 1.0, 2001)
-    cm = float(np.max(np.abs(np.prod(grid[:, None] - c[None, :], axis=1))))
-    cm /= math.factorial(m + 1)
-    for a in (s, c, w, L, Ld, Dm, den):
-        a.setflags(write=False)
-    return s, c, w, L, Ld, Dm, den, cm
-
-
-def _lagrange(sloc, m: int):
-    """Lagrange basis of the `m + 1` equally spaced nodes at local points `sloc`
-    (any shape `S`), shape `S + (m + 1,)`. Traceable."""
-    s, *_, den, _ = _basis(m)
-    diffs = sloc[..., None] - jnp.asarray(s, sloc.dtype)  # S + (m+1,)
-    eye = np.eye(m + 1, dtype=bool)
-    terms = jnp.where(eye, jnp.ones((), sloc.dtype), diffs[..., None, :])  # S+(m+1,m+1)
-    return jnp.prod(terms, axis=-1) / jnp.asarray(den, sloc.dtype)
-
-
-@functools.lru_cache(maxsize=64)
-def _block_index(ntst: int, ncol: int) -> np.ndarray:
-    """`idx[j, l]`: the node index of local node `l` (0..m) of interval `j`, with the
-    last node of the last interval wrapping to node 0 (periodicity)."""
-    j = np.arange(ntst)[:, None]
-    l = np.arange(ncol + 1)[None, :]
-    idx = (j * ncol + l) % (ntst * ncol)
-    idx.setflags(write=False)
-    return idx
-
-
-def uniform_mesh(ntst: int, dtype=None) -> Float[Array, " ntst+1"]:
-    """`ntst` equal intervals on `[0, 1]`."""
-    return jnp.linspace(0.0, 1.0, ntst + 1, dtype=dtype or jnp.result_type(float))
-
-
-def node_times(mesh: Float[Array, " N+1"], ncol: int) -> Float[Array, " N*ncol"]:
-    """Normalised times `t ∈ [0, 1)` of the `N ncol` nodes on `mesh` (node-major, the
-    order of the unknowns): `τ_j + h_j l / ncol`, `l = 0..ncol − 1`."""
-    mesh = jnp.asarray(mesh)
-    h = jnp.diff(mesh)
-    frac = jnp.arange(ncol, dtype=mesh.dtype) / ncol
-    return (mesh[:-1, None] + h[:, None] * frac[None, :]).reshape(-1)
-
 
 # --------------------------------------------------------------------------- problem
 class CollocationProblem(AbstractContinuationProblem):
@@ -301,7 +227,7 @@ class CollocationProblem(AbstractContinuationProblem):
         return node_times(self.mesh, self.ncol)
 
     def _blocks(self, X):
-        return X[_block_index(self.ntst, self.ncol)]  # (N, m+1, d)
+        return X[block_index(self.ntst, self.ncol)]  # (N, m+1, d)
 
     def _f(self, xs, p):
         args = self.problem.param.set(self.problem.args, p)
@@ -312,7 +238,7 @@ class CollocationProblem(AbstractContinuationProblem):
         return jax.vmap(jax.jacfwd(lambda x: self.problem.f(0.0, x, args)))(xs)
 
     def _basis_arrays(self, dtype):
-        _, _, w, L, Ld, Dm, _, _ = _basis(self.ncol)
+        _, _, w, L, Ld, Dm, _, _ = basis(self.ncol)
         return (jnp.asarray(w, dtype), jnp.asarray(L, dtype), jnp.asarray(Ld, dtype),
                 jnp.asarray(Dm, dtype))
 
@@ -373,7 +299,7 @@ class CollocationProblem(AbstractContinuationProblem):
         dref = jnp.einsum("kl,jld->jkd", Ld, ref)
         phase = jnp.sum(w[None, :, None] * jnp.einsum("kl,jld->jkd", L, blocks) * dref)
         cY = jnp.einsum("k,kl,jkd->jld", w, L, dref)  # ∂phase/∂(block nodes)
-        cX = jnp.zeros((N * m, d), dtype).at[_block_index(N, m)].add(cY)
+        cX = jnp.zeros((N * m, d), dtype).at[block_index(N, m)].add(cY)
         H = jnp.concatenate([coll.reshape(-1), phase[None]])
         lin = CollocationLinearization(
             A=A.reshape(N, m * d, (m + 1) * d), aT=aT, ap=ap, cX=cX)
@@ -479,9 +405,9 @@ class CollocationProblem(AbstractContinuationProblem):
         j = jnp.clip(jnp.searchsorted(mesh, t, side="right") - 1, 0, self.ntst - 1)
         h = jnp.diff(mesh)
         sloc = (t - mesh[j]) / h[j]
-        basis = _lagrange(sloc, self.ncol)  # t.shape + (m+1,)
+        lag = lagrange(sloc, self.ncol)  # t.shape + (m+1,)
         blocks = self._blocks(X)[j]  # t.shape + (m+1, d)
-        return jnp.einsum("...l,...ld->...d", basis, blocks)
+        return jnp.einsum("...l,...ld->...d", lag, blocks)
 
     def orbit(self, u, n: int = 400) -> tuple[Float[Array, " n"], Float[Array, "n d"]]:
         """`(ts, xs)`: the orbit of `u` at `n` equally spaced physical times
@@ -492,8 +418,8 @@ class CollocationProblem(AbstractContinuationProblem):
         """Values on `per_interval` equally spaced local points of every interval:
         `(N * per_interval, d)`."""
         sloc = jnp.arange(per_interval, dtype=X.dtype) / per_interval
-        basis = _lagrange(sloc, self.ncol)  # (S, m+1)
-        vals = jnp.einsum("sl,jld->jsd", basis, self._blocks(X))
+        lag = lagrange(sloc, self.ncol)  # (S, m+1)
+        vals = jnp.einsum("sl,jld->jsd", lag, self._blocks(X))
         return vals.reshape(-1, self.dim)
 
     def collocation_error(self, u) -> Float[Array, ""]:
@@ -549,8 +475,6 @@ class CollocationLinearization(eqx.Module):
 
 def _condensed_solve(cp: CollocationProblem, lin: CollocationLinearization, w, rhs,
                      with_det: bool):
-    from .condense import condensed_solve
-
     N, m, d = cp.ntst, cp.ncol, cp.dim
     dtype = rhs.dtype
     nX = N * m * d
@@ -574,66 +498,8 @@ def _error_monitor(cp: CollocationProblem, u):
     hmid = (h + jnp.roll(h, 1)) / 2
     e = jnp.max(jnp.abs(jump), axis=-1) / hmid  # ≈ |x^{(m+1)}| at τ_j
     e_int = (e + jnp.roll(e, -1)) / 2  # interval j: ends τ_j, τ_{j+1}
-    cm = _basis(m)[-1]
+    cm = basis(m)[-1]
     return cm * h ** (m + 1) * e_int, e_int
-
-
-def adapt_mesh(
-    cp: CollocationProblem, u, *, ntst: "int | None" = None, floor: float = 0.05
-) -> tuple[CollocationProblem, Float[Array, " n"]]:
-    """Move (and optionally resize) the mesh so that it equidistributes the collocation
-    error, and re-interpolate the solution on it (AUTO's strategy).
-
-    The monitor `θ = |x^{(m+1)}|^{1/(m+1)}` (estimated from jumps of the `m`-th
-    derivative, piecewise constant on the old mesh) plus `floor × mean(θ)` (so slow
-    parts keep some intervals) is integrated; the new mesh points split its integral
-    into `ntst` equal parts, so that `h_j θ_j` — the local error to the power
-    `1/(m+1)` — is about the same on every interval.
-
-    **Arguments:** `cp`, `u`: a problem and a solution of it (e.g. a row of a cycle
-    branch, `jnp.append(branch.x[i], branch.p[i])`); `ntst`: the new number of intervals
-    (default: unchanged — then the result reuses compiled code); `floor`: see above.
-
-    **Returns:** `(cp_new, u_new)`: the problem on the new mesh with the phase reference
-    reset to the re-interpolated orbit, and that orbit (not yet corrected: pass it to
-    `correct_cycle` or straight to `gru_bif.continuation`).
-    """
-    u = jnp.asarray(u)
-    ntst_new = cp.ntst if ntst is None else int(ntst)
-    if ntst_new < 2:
-        raise ValueError(f"ntst={ntst_new}; use at least 2 mesh intervals.")
-    if not floor > 0:
-        raise ValueError(f"floor={floor}; it must be positive (e.g. 0.05).")
-    if u.shape != (cp.size,):
-        raise ValueError(
-            f"u has shape {u.shape}; this problem's unknowns have shape ({cp.size},)."
-        )
-    new_mesh, X_new = _adapt(cp, u, ntst_new, jnp.asarray(floor, u.dtype))
-    _, T, p = cp.split(u)
-    cp_new = CollocationProblem(
-        cp.problem,
-        X_new,
-        ntst=ntst_new,
-        ncol=cp.ncol,
-        mesh=new_mesh,
-        stability=cp.stability,
-        detect=cp.detect,
-        norm=cp.norm,
-    )
-    return cp_new, cp_new.pack(X_new, T, p)
-
-
-@eqx.filter_jit
-def _adapt(cp, u, ntst_new, floor):
-    _, deriv = _error_monitor(cp, u)
-    theta = deriv ** (1.0 / (cp.ncol + 1))
-    theta = theta + floor * jnp.mean(theta) + jnp.finfo(u.dtype).tiny
-    mesh = cp.mesh.astype(u.dtype)
-    C = jnp.concatenate([jnp.zeros((1,), u.dtype), jnp.cumsum(theta * jnp.diff(mesh))])
-    targets = jnp.linspace(0.0, 1.0, ntst_new + 1, dtype=u.dtype) * C[-1]
-    new_mesh = jnp.interp(targets, C, mesh).at[0].set(0.0).at[-1].set(1.0)
-    t_new = node_times(new_mesh, cp.ncol)
-    return new_mesh, cp.evaluate(u, t_new)
 
 
 # --------------------------------------------------------------------------- correction
@@ -666,164 +532,6 @@ def _correct(cp, u0, tol, max_iter):
     return corrector(cp, u0, e, u0[-1], tol, max_iter)
 
 
-# --------------------------------------------------------------------------- results
-class CycleBranch(eqx.Module):
-    """A per-point view of a branch of cycles, for bifurcation diagrams: period and
-    extent of every cycle against the parameter, and the orbits themselves.
-
-    Made by `gru_bif.periodic.continue_cycles` (the adaptive front door: every row on
-    its own mesh, `end` and `stop_reason` filled in), or from a fixed-mesh run as
-    `CycleBranch(problem, branch)` (the output of `gru_bif.continuation` on a
-    `CollocationProblem`).
-
-    **Arguments:** `problem`: the `CollocationProblem` that was continued; `branch`:
-    the `gru_bif.Branch`; `samples_per_interval`: points per mesh interval used for the
-    minima and maxima (default 8); `meshes`: `(N, ntst + 1)` the mesh of every row
-    (default: the problem's mesh for all); `special_meshes`: the same for the special
-    points; `errors`: `(N,)` relative collocation error estimates; `end`, `stop_reason`: how the
-    branch ended (see `continue_cycles`).
-
-    **Fields** (capacity `N` of the branch, NaN-padded; `num_points` real rows):
-
-    - `p`: `(N,)` parameter values; `period`: `(N,)` periods;
-    - `x_min`, `x_max`: `(N, d)` minimum and maximum of each coordinate over the cycle
-        (plot `x_max[:, i]` and `x_min[:, i]` against `p` in a bifurcation diagram);
-    - `nodes`: `(N, ntst * ncol, d)` node values of each orbit, on `meshes[i]`;
-    - `stable`, `n_unstable`: from the Floquet multipliers;
-    - `errors`: `(N,)` the relative collocation error estimate of every cycle,
-        `collocation_error / (1 + max|x|)` (NaN if unknown);
-    - `special`: the branch's special points (their `x` rows are `(nodes, T)`; their
-        orbits: `view.special_orbit(k)`);
-    - `end`: a `CycleEnd` record (kind `"hopf"`, `"homoclinic"`, `"snic"`,
-        `"period_bound"`, …, with the located parameter) or `None`;
-        `stop_reason`: one line saying why the branch stopped.
-    """
-
-    problem: CollocationProblem
-    p: Float[Array, " N"]
-    period: Float[Array, " N"]
-    x_min: Float[Array, "N d"]
-    x_max: Float[Array, "N d"]
-    nodes: Float[Array, "N nodes d"]
-    meshes: Float[Array, "N ntst+1"]
-    stable: Bool[Array, " N"]
-    n_unstable: Int[Array, " N"]
-    errors: Float[Array, " N"]
-    num_points: Int[Array, ""]
-    special: SpecialPoints
-    special_meshes: Float[Array, "K ntst+1"]
-    param_name: str = eqx.field(static=True)
-    end: object = eqx.field(static=True, default=None)
-    stop_reason: str = eqx.field(static=True, default="")
-
-    def __init__(self, problem: CollocationProblem, branch: Branch, *,
-                 samples_per_interval: int = 8, meshes=None, special_meshes=None,
-                 errors=None, end=None, stop_reason: str = ""):
-        if not isinstance(problem, CollocationProblem):
-            raise ValueError(
-                "`problem` must be the CollocationProblem that was continued; got "
-                f"{type(problem).__name__}."
-            )
-        if not isinstance(branch, Branch):
-            raise ValueError(
-                f"`branch` must be a gru_bif.Branch; got {type(branch).__name__}."
-            )
-        n_state = problem.num_nodes * problem.dim + 1
-        if branch.x.ndim != 2 or branch.x.shape[-1] != n_state:
-            raise ValueError(
-                f"branch.x rows have length {branch.x.shape[-1]}, but this problem's "
-                f"state (nodes and period) has length {n_state}: pass the problem the "
-                "branch was computed with (a branch of equilibria cannot be viewed as "
-                "cycles)."
-            )
-        N = branch.x.shape[0]
-        dt = branch.x.dtype
-        if meshes is None:
-            meshes = jnp.broadcast_to(problem.mesh.astype(dt), (N, problem.ntst + 1))
-        if special_meshes is None:
-            K = branch.special.p.shape[0]
-            special_meshes = jnp.broadcast_to(problem.mesh.astype(dt),
-                                              (K, problem.ntst + 1))
-        X, T, x_min, x_max = _view_arrays(problem, branch.x, int(samples_per_interval))
-        self.problem = problem
-        self.p = branch.p
-        self.period = T
-        self.x_min = x_min
-        self.x_max = x_max
-        self.nodes = X
-        self.meshes = jnp.asarray(meshes, dt)
-        self.stable = branch.stable
-        self.n_unstable = branch.n_unstable
-        self.errors = (jnp.full((N,), jnp.nan, dt) if errors is None
-                       else jnp.asarray(errors, dt))
-        self.num_points = branch.num_points
-        self.special = branch.special
-        self.special_meshes = jnp.asarray(special_meshes, dt)
-        self.param_name = branch.param_name
-        self.end = end
-        self.stop_reason = str(stop_reason)
-
-    def __len__(self) -> int:
-        return int(self.num_points)
-
-    def problem_at(self, i: int) -> CollocationProblem:
-        """The problem on row `i`'s mesh, with row `i` as phase reference (use it with
-        `view.u(i)` in any `problem` method)."""
-        cp = eqx.tree_at(lambda c: c.mesh, self.problem, self.meshes[i])
-        return eqx.tree_at(lambda c: c.reference, cp,
-                           self.nodes[i].astype(self.problem.reference.dtype))
-
-    def special_problem(self, k: int) -> CollocationProblem:
-        """The problem on special point `k`'s mesh."""
-        return eqx.tree_at(lambda c: c.mesh, self.problem, self.special_meshes[k])
-
-    def u(self, i: int) -> Float[Array, " n"]:
-        """The unknowns `(nodes, T, p)` of point `i` (for `view.problem_at(i)`)."""
-        return self.problem.pack(self.nodes[i], self.period[i], self.p[i])
-
-    def orbit(self, i: int, n: int = 400) -> tuple[Float[Array, " n"], Float[Array, "n d"]]:
-        """`(ts, xs)`: cycle `i` at `n` equally spaced times in `[0, T]`."""
-        return self.problem_at(i).orbit(self.u(i), n)
-
-    def orbits(self, n: int = 200) -> Float[Array, "N n d"]:
-        """Every cycle at `n` equally spaced phases (NaN rows for padding)."""
-        return _orbits_batch(self.problem, self.meshes, self.nodes, self.period, self.p,
-                             int(n))
-
-    def special_orbit(self, k: int, n: int = 400):
-        """`(ts, xs)`: the orbit of special point `k`."""
-        u = jnp.append(self.special.x[k], self.special.p[k])
-        return self.special_problem(k).orbit(u, n)
-
-    def amplitude(self) -> Float[Array, " N"]:
-        """`(N,)` the largest extent `max_i (x_max − x_min)_i` of every cycle."""
-        return jnp.max(self.x_max - self.x_min, axis=-1)
-
-    def multipliers(self) -> Array:
-        """`(N, d − 1)` non-trivial Floquet multipliers of every cycle (complex, by
-        decreasing modulus; NaN rows for padding). Host-side eigenvalues."""
-        n = int(self.num_points)
-        out = np.full((self.p.shape[0], self.problem.dim - 1), np.nan + 0j)
-        if n:
-            mu = _multipliers_batch(self.problem, self.meshes, self.nodes, self.period,
-                                    self.p)
-            out[:n] = np.asarray(mu)[:n]
-        return jnp.asarray(out)
-
-    def trimmed(self) -> dict[str, np.ndarray]:
-        """NumPy copies of the real rows: `p`, `period`, `x_min`, `x_max`, `stable`,
-        `errors`."""
-        n = int(self.num_points)
-        return {
-            "p": np.asarray(self.p[:n]),
-            "period": np.asarray(self.period[:n]),
-            "x_min": np.asarray(self.x_min[:n]),
-            "x_max": np.asarray(self.x_max[:n]),
-            "stable": np.asarray(self.stable[:n]),
-            "errors": np.asarray(self.errors[:n]),
-        }
-
-
 @eqx.filter_jit
 def _orbit(cp, u, n):
     _, T, _ = cp.split(u)
@@ -834,38 +542,3 @@ def _orbit(cp, u, n):
 @eqx.filter_jit
 def _max_error(cp, u):
     return jnp.max(_error_monitor(cp, u)[0])
-
-
-@eqx.filter_jit
-def _view_arrays(problem: CollocationProblem, x, samples: int):
-    X, T, _ = problem.split(x)
-    fine = jax.vmap(lambda xx: problem._fine(xx, samples))(X)
-    return X, T, jnp.min(fine, axis=1), jnp.max(fine, axis=1)
-
-
-def with_mesh(cp: CollocationProblem, mesh) -> CollocationProblem:
-    """`cp` on another mesh of the same size (traceable; no checks)."""
-    return eqx.tree_at(lambda c: c.mesh, cp, mesh)
-
-
-@eqx.filter_jit
-def _orbits_batch(problem, meshes, nodes, period, p, n):
-    s = jnp.linspace(0.0, 1.0, n, dtype=p.dtype)
-    u = jax.vmap(problem.pack)(nodes, period, p)
-    return jax.vmap(lambda m, uu: with_mesh(problem, m).evaluate(uu, s))(meshes, u)
-
-
-@eqx.filter_jit
-def _multipliers_batch(problem: CollocationProblem, meshes, nodes, period, p):
-    from .floquet import nontrivial_multipliers
-
-    safe = jnp.isfinite(p) & jnp.isfinite(period)
-    u = jax.vmap(problem.pack)(
-        jnp.where(safe[:, None, None], nodes, problem.reference.astype(nodes.dtype)),
-        jnp.where(safe, period, 1.0),
-        jnp.where(safe, p, 0.0),
-    )
-    meshes = jnp.where(safe[:, None], meshes, problem.mesh.astype(meshes.dtype))
-    # padding rows (NaN) are replaced by the reference orbit: no NaN reaches LAPACK
-    return jax.vmap(lambda m, uu: nontrivial_multipliers(with_mesh(problem, m), uu))(
-        meshes, u)

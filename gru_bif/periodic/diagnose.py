@@ -12,7 +12,8 @@ import jax.numpy as jnp
 from .._custom_types import Array, Float, Int
 from .._results import RESULTS
 from ..branch import Branch
-from .collocation import CollocationProblem, _max_error, _view_arrays
+from .collocation import CollocationProblem, _max_error
+from .views import _view_arrays
 
 
 class CycleCheck(eqx.Module):

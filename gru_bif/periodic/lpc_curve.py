@@ -59,10 +59,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._custom_types import Array, Float
+from .._custom_types import Array
 from .._linalg import bordered_solve
 from .._results import RESULTS
-from .._util import concrete, stop_gradient_tree
+from .._util import stop_gradient_tree
 from ..bifurcations.codim2 import hopf_plane, oriented_singular, smallest_singular
 from ..branch import Branch, SpecialKind, coefficient_scale, is_degenerate
 from ..continuation.api import continuation

@@ -44,7 +44,8 @@ import numpy as np
 from .._custom_types import Array, Float
 from ..branch import Branch, SpecialKind, coefficient_scale, is_degenerate
 from ..problem import Problem
-from .collocation import CollocationProblem, node_times, uniform_mesh
+from ..collocation.mesh import node_times, uniform_mesh
+from .collocation import CollocationProblem
 
 
 def _hopf_geometry(problem: Problem, x, p, omega_hint):
