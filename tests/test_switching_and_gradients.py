@@ -246,3 +246,9 @@ def test_manual_stepping_matches_continuation():
         np.sort(np.asarray(ref.special.p)[: int(ref.special.count)]),
         atol=1e-12,
     )
+    # one assembly: the same statistics as `continuation`, counted the same way
+    assert set(b.stats) == set(ref.stats)
+    for key in ("steps", "attempts", "rejected", "newton_iterations", "special_dropped"):
+        assert int(b.stats[key]) == int(ref.stats[key]), key
+    with pytest.raises(ValueError, match="unknown keywords"):
+        gru_bif.ContinuationIterator(pr, jnp.array([-2.0]), -1.0, p_min=-1, p_max=1, dss=0.1)

@@ -1,5 +1,6 @@
 """Front door: `continuation(problem, x0, p0, ...) -> Branch`."""
 
+import inspect
 import warnings
 from typing import Literal
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from .._results import RESULTS
 from .._util import concrete as _concrete, default_tol as _default_tol, is_concrete as _is_concrete
+from .._util import stop_gradient_tree
 from ..branch import Branch
 from ..problem import Problem
 from .engine import (
@@ -17,13 +19,16 @@ from .engine import (
     ContinuationState,
     PseudoArclength,
     _continuation_jit,
+    _finish_at_bound,
     _init,
-    continuation_programs,
     _Settings,
     _StaticSettings,
     _step,
+    assemble_branch,
+    rows_of,
 )
 from .problems import AbstractContinuationProblem, EquilibriumProblem
+from .programs import continuation_programs
 
 _FATAL = ("start_not_converged", "singular_start", "nonfinite_vector_field")
 
@@ -361,6 +366,16 @@ def _check(branch: Branch, throw: bool, cp=None, u0=None) -> Branch:
     return branch
 
 
+#: `continuation`'s keyword defaults, shared by `ContinuationIterator` (one source)
+_ITERATOR_KEYWORDS = {
+    name: par.default
+    for name, par in inspect.signature(continuation).parameters.items()
+    if par.kind is inspect.Parameter.KEYWORD_ONLY
+    and par.default is not inspect.Parameter.empty
+    and name not in ("direction", "tangent0", "throw")
+}
+
+
 class ContinuationIterator:
     """Manual stepping for notebooks: `it = ContinuationIterator(problem, x0, p0, ...)`
     (same keywords as `continuation`, one direction), then `state = it.step()` as often
@@ -368,22 +383,17 @@ class ContinuationIterator:
     far with special points located. Each step is one compiled call."""
 
     def __init__(self, problem, x0, p0=None, *, direction=1.0, **kwargs):
-        defaults = dict(
-            ds=0.01,
-            ds_min=None,
-            ds_max=None,
-            max_steps=500,
-            tol=None,
-            max_newton=8,
-            target_newton=3,
-            max_angle=0.6,
-            max_special_points=16,
-            algorithm=PseudoArclength(),
-            hopf="auto",
-            stability=True,
+        allowed = set(_ITERATOR_KEYWORDS) | {"p_min", "p_max"}
+        unknown = set(kwargs) - allowed
+        if unknown:
+            raise ValueError(
+                f"ContinuationIterator got unknown keywords {sorted(unknown)}; it takes "
+                f"`direction` and {sorted(allowed)} (as `continuation`)."
+            )
+        settings = {**_ITERATOR_KEYWORDS, **kwargs}
+        self._cp, u0, self._settings, self._static = build_continuation(
+            problem, x0, p0, **settings
         )
-        defaults.update(kwargs)
-        self._cp, u0, self._settings, self._static = build_continuation(problem, x0, p0, **defaults)
         self._direction = jnp.asarray(direction, u0.dtype)
         self.state: ContinuationState = _init_jit(
             self._cp, u0, self._direction, self._settings, self._static
@@ -399,26 +409,9 @@ class ContinuationIterator:
             yield self.step()
 
     def branch(self) -> Branch:
-        from .engine import _detect_and_locate, _finish_at_bound, _mask_rows
-
-        st = _finish_jit(self._cp, self.state, self._settings, self._static)
-        n = st.k + 1
-        special, dropped = _detect_and_locate_jit(
-            self._cp, st.X, st.T, st.S, n, self._settings, self._static
-        )
-        return Branch(
-            x=jax.vmap(self._cp.state)(_mask_rows(st.X, n, jnp.nan)),
-            p=_mask_rows(st.X[:, -1], n, jnp.nan),
-            stable=_mask_rows(st.NU, n, -1) == 0,
-            n_unstable=_mask_rows(st.NU, n, -1),
-            ds=_mask_rows(st.DS, n, jnp.nan),
-            newton_iterations=_mask_rows(st.IT, n, -1),
-            num_points=n,
-            special=special,
-            result=st.result,
-            stats={"steps": st.k, "attempts": st.attempts, "special_dropped": dropped},
-            param_name=self._cp.param_name,
-        )
+        """The branch so far, as `continuation` would return it for the same steps:
+        special points located, statistics, implicit derivatives on the points."""
+        return _branch_jit(self._cp, self.state, self._settings, self._static)
 
 
 @eqx.filter_jit
@@ -432,14 +425,6 @@ def _step_jit(cp, state, settings, static):
 
 
 @eqx.filter_jit
-def _finish_jit(cp, state, settings, static):
-    from .engine import _finish_at_bound
-
-    return _finish_at_bound(cp, state, settings, static)
-
-
-@eqx.filter_jit
-def _detect_and_locate_jit(cp, X, T, S, n, settings, static):
-    from .engine import _detect_and_locate
-
-    return _detect_and_locate(cp, X, T, S, n, settings, static)
+def _branch_jit(cp, state, settings, static):
+    st = stop_gradient_tree(_finish_at_bound(stop_gradient_tree(cp), state, settings, static))
+    return assemble_branch(cp, *rows_of(st), settings, static)

@@ -455,7 +455,8 @@ def continue_cycles(
         ```
     """
     from ..continuation.api import build_continuation
-    from ..continuation.engine import PseudoArclength, continuation_programs
+    from ..continuation.engine import PseudoArclength
+    from ..continuation.programs import continuation_programs
 
     if not isinstance(cp, CollocationProblem):
         raise ValueError(
