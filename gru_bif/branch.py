@@ -3,6 +3,11 @@
 Every array has a fixed capacity and is padded with NaN (integers with -1, kinds with
 `SpecialKind.NONE`); `num_points` / `special.count` say how many entries are real. This
 makes results pytrees of static shape, so `jit`, `vmap` and `grad` work through them.
+
+This module is long because the result types and their files change together:
+every field of `Branch` or `SpecialPoints` is written, read back and validated here
+(the JSON/NPZ validators, a third of the module, name the file and the entry in every
+message), so a new field cannot be saved without being checked on load.
 """
 
 import enum

@@ -38,6 +38,10 @@ by the same theorem, have an attracting cycle or a heteroclinic cycle between sa
 Everything is fixed-shape and vmapped over networks; with `mesh=` the batch axis is
 sharded over the mesh's `"batch"` axis (`NamedSharding(mesh, PartitionSpec("batch"))`),
 which changes no result.
+
+This module is long because the census is one pipeline — sampling networks,
+analysing them in batches, tabulating topologies, and reading/writing the tables —
+whose pieces share the table's columns; splitting it would scatter one file format.
 """
 
 from __future__ import annotations

@@ -46,6 +46,9 @@ points); the loss then jumps. `missing_penalty` should exceed the squared distan
 matter (so that a new point always lowers the loss) — the default 1.0 suits parameter
 ranges of a few units. Training loops should keep the best iterate
 ([`gru_bif.training.fit`][] does) and clip gradients (`optax.clip_by_global_norm`).
+
+This module is long because it is a catalogue: one short, documented loss per
+diagram feature (about twenty), each independent of the others.
 """
 
 import equinox as eqx

@@ -7,6 +7,11 @@ an Illinois (regula falsi) search along the arclength, every evaluation a Newton
 correction back onto the branch, and the kind's data (Hopf ω and l1, fold coefficient)
 are computed at the located point. Nothing costly sits inside a `lax.cond` of the step
 body, so `vmap` over many systems stays efficient.
+
+This module is long because the loop's pieces — settings and state types, predictor,
+corrector, step control, test functions, location and branch assembly — are traced
+into one program and share private types; the compiled front doors of concrete calls
+live in `programs.py`, validation and the public API in `api.py`.
 """
 
 import equinox as eqx

@@ -52,6 +52,10 @@ coefficients in `special.data` (other than `p1`) are constants.
 
 **Not done here:** bounds on `p1` (the engine stops on `p2 ∉ [p_min, p_max]` and after
 `max_steps`; pick `max_steps`/`ds_max` for the window you want, or clip when plotting).
+
+This module is long because fold and Hopf curves share their front doors, start
+checks and codim-2 post-processing (l2 at Bautin points, BT data); each problem is
+short, and the shared contract lives in `base.py`, their gradients in `gradients.py`.
 """
 
 import equinox as eqx

@@ -30,6 +30,9 @@ derivatives of the vector field, and
 Hopf normal form `ż = (p + iω) z + s z|z|²` written in `z = x + iy` has `Re c1 / ω = s/ω`,
 but with `⟨q, q⟩ = 1` (so `x + iy = √2 z`) the same system has `l1 = 2s/ω` — the value
 given here.
+
+This module is long because it is a catalogue: one short normal form per
+bifurcation, each with its closed-form truth for the tests.
 """
 
 import abc

@@ -26,6 +26,10 @@ two runs, as AUTO does every few steps (its `IAD`):
 
 Steps are measured in the problem's integral norm (`CollocationProblem(norm=
 "integral")`): the orbit by `∫|δx|²dt`, the period relatively, the parameter as is.
+
+This module is long because `continue_cycles` is one driver — continuation on a
+moving mesh with step control in the integral norm — and the location of how its
+branch ends (Hopf point, homoclinic orbit, SNIC, period bound) shares its state.
 """
 
 import dataclasses
