@@ -32,6 +32,7 @@ import numpy as np
 import optimistix as optx
 
 from .._custom_types import Array, Float
+from ..bifurcations.codim2 import bt_coefficients
 from ..branch import is_degenerate
 from ..problem import AbstractParam, Param, Problem
 from .bvp import HomoclinicProblem, homoclinic_problem
@@ -129,8 +130,11 @@ class BTNormalForm(eqx.Module):
 
 
 def bt_normal_form(problem: Problem, param2, x, p1, p2) -> BTNormalForm:
-    """The normal form of a (located) Bogdanov–Takens point `(x, p1, p2)`: generalised
-    eigenvectors by pseudo-inverses (host side), `a`, `b`, `K`, `H` by autodiff.
+    """The normal form of a (located) Bogdanov–Takens point `(x, p1, p2)`: `a`, `b` and
+    the generalised eigenvectors as for the BT points of fold and Hopf curves
+    (`gru_bif.bifurcations.codim2.bt_coefficients`, also behind `gru_bif.bt_normal_form`,
+    which reads a curve's special point), and the parameter map `K` and state shifts `H`
+    that a homoclinic predictor needs, by autodiff.
 
     **Raises:** `ValueError` if `F_x` is not (numerically) a double-zero Jordan block.
     """
@@ -157,20 +161,9 @@ def bt_normal_form(problem: Problem, param2, x, p1, p2) -> BTNormalForm:
     def A1(u, g):
         return jax.jvp(lambda a_: jax.jvp(lambda z: F(z, a_), (x,), (u,))[1], (al,), (g,))[1]
 
-    Ap = np.linalg.pinv(A, rcond=1e-10)
-    for sign in (1.0, -1.0):  # orient q0 so that a > 0
-        q0 = sign * Vt[-1]
-        pl = U[:, -1]
-        q1 = Ap @ q0
-        p0 = Ap.T @ pl
-        k = pl @ q1
-        pl, p0 = pl / k, p0 / k
-        p0 = p0 - (p0 @ q1) * pl
-        q0j, q1j, p0j, p1j = (jnp.asarray(v, x.dtype) for v in (q0, q1, p0, pl))
-        a = 0.5 * p1j @ B(q0j, q0j)
-        if a >= 0:
-            break
-    b = p0j @ B(q0j, q0j) + p1j @ B(q0j, q1j)
+    # a, b and the generalised eigenvectors (q0 oriented so that a ≥ 0; |q0| = 1,
+    # p1·q1 = p0·q0 = 1, p0·q1 = 0): the same computation as the BT points of curves
+    a, b, q0j, q1j, p0j, p1j = bt_coefficients(lambda y: F(y, al), x, jnp.asarray(A))
     J1 = jax.jacfwd(lambda a_: F(x, a_))(al)
     eye_d, eye_2 = jnp.eye(d, dtype=x.dtype), jnp.eye(2, dtype=x.dtype)
 
