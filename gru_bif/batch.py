@@ -14,8 +14,10 @@ located-point and loss functions) are written for one system and work under `jax
 
 Nothing else changes in user code: the same `fn`, the same outputs, on 1 or 1000
 devices. On several hosts, call `jax.distributed.initialize()` first (once per
-process), build the mesh over `jax.devices()` (all hosts' devices) and give every
-process the same global inputs; see the README's "Scale" section.
+process; `gru_bif.distributed.initialize`), build the mesh over `jax.devices()` (all
+hosts' devices: `gru_bif.distributed.global_mesh()`) and give every process the same
+global inputs; the outputs are then NumPy arrays, the same on every process. See the
+README's "Many systems, many devices" section.
 
 !!! example
 
@@ -44,7 +46,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-__all__ = ["batched", "batch_size", "shard_batch"]
+from .distributed import gather, is_multiprocess
+
+__all__ = ["batched", "batch_size", "pad_batch", "shard_batch"]
 
 
 def _axes(args: tuple, in_axes) -> tuple:
@@ -87,12 +91,14 @@ def batch_size(args: tuple, in_axes=0) -> int:
     return sizes.pop()
 
 
-def _pad(x, n_pad: int):
-    """Append `n_pad` copies of the last entry along the leading axis."""
-    x = jnp.asarray(x)
+def pad_batch(x, n_pad: int):
+    """Append `n_pad` copies of the last entry along the leading axis (on the host when
+    several processes take part: every process then holds the same global input)."""
+    xp = np if is_multiprocess() else jnp
+    x = xp.asarray(x)
     if n_pad == 0:
         return x
-    return jnp.concatenate([x, jnp.repeat(x[-1:], n_pad, axis=0)], axis=0)
+    return xp.concatenate([x, xp.repeat(x[-1:], n_pad, axis=0)], axis=0)
 
 
 def shard_batch(tree, mesh: Mesh, *, axis_name: str | None = None):
@@ -101,7 +107,9 @@ def shard_batch(tree, mesh: Mesh, *, axis_name: str | None = None):
     multiple of the number of devices on that axis (`batched` pads for you)."""
     name = axis_name or mesh.axis_names[0]
     sharding = NamedSharding(mesh, PartitionSpec(name))
-    return jax.tree.map(lambda x: jax.device_put(jnp.asarray(x), sharding), tree)
+    # several processes: each gives the same host array and keeps its own devices' rows
+    as_array = np.asarray if is_multiprocess() else jnp.asarray
+    return jax.tree.map(lambda x: jax.device_put(as_array(x), sharding), tree)
 
 
 def _chunked(fn: Callable, in_axes, chunk_size: int) -> Callable:
@@ -189,7 +197,7 @@ def batched(
         n = batch_size(args, axes)
         n_pad = -(-n // n_dev) * n_dev - n
         placed = tuple(
-            a if ax is None else shard_batch(jax.tree.map(lambda x: _pad(x, n_pad), a), mesh,
+            a if ax is None else shard_batch(jax.tree.map(lambda x: pad_batch(x, n_pad), a), mesh,
                                              axis_name=name)
             for a, ax in zip(args, axes)
         )
@@ -218,6 +226,8 @@ def batched(
                 run.mode_used = "jit"
         if out is None:
             out = jitted(*placed)
+        if is_multiprocess():  # spread over processes: every process gets all of it
+            out = gather(out)
         if n_pad:
             out = jax.tree.map(lambda x: x[:n], out)
         return out

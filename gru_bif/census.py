@@ -58,6 +58,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._custom_types import Array, Bool, Float, Int
+from .batch import pad_batch, shard_batch
+from .distributed import gather
 from .equilibria import (
     EQUILIBRIUM_TYPES,
     NON_HYPERBOLIC,
@@ -347,23 +349,17 @@ def analyse_networks(
     dtype = grus.Uh.dtype
     guesses = _grid(int(grid), dtype)
     if mesh is not None:
-        from jax.sharding import NamedSharding, PartitionSpec
-
         n_pad = -(-n // n_dev) * n_dev - n
-        padded = jax.tree.map(
-            lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], n_pad, axis=0)])
-            if (eqx.is_array(a) and n_pad) else a,
-            grus,
-        )
-        sharding = NamedSharding(mesh, PartitionSpec("batch"))
-        grus = jax.tree.map(
-            lambda a: jax.device_put(a, sharding) if eqx.is_array(a) else a, padded
-        )
+        arrays, static = eqx.partition(grus, eqx.is_array)
+        arrays = shard_batch(jax.tree.map(lambda a: pad_batch(a, n_pad), arrays), mesh,
+                             axis_name="batch")
+        grus = eqx.combine(arrays, static)
     out = _analyse_batch(
         grus, guesses, int(max_equilibria), float(t_end), float(window), int(samples),
         float(min_distance), float(decay_tol), int(repeller_starts),
     )
-    return jax.tree.map(lambda a: np.asarray(a)[:n], out)
+    # several processes: every process gets the whole batch's results
+    return jax.tree.map(lambda a: a[:n], gather(out))
 
 
 # --------------------------------------------------------------------------- the table
@@ -574,6 +570,9 @@ def census(
     bias_scale: float = 0.5,
     fixed_gates: bool = False,
     mesh=None,
+    checkpoint_dir=None,
+    chunk_size: int = 1000,
+    progress=None,
     **analysis,
 ) -> CensusTable:
     """Sample random 2-D GRUs at each weight scale and tabulate their fixed points,
@@ -590,7 +589,15 @@ def census(
     - `fixed_gates`: `U_z = U_r = 0, b_z = b_r = 0` (z = r = 1/2, the setting of the
         paper's topology catalogue) instead of random gates.
     - `mesh`: optional `jax.sharding.Mesh` with a `"batch"` axis to shard the networks
-        over (same results).
+        over (same results); over several processes, `gru_bif.distributed.global_mesh()`
+        after `gru_bif.distributed.initialize()`.
+    - `checkpoint_dir`: optional folder: the networks are analysed in chunks of
+        `chunk_size` (all scales in one sequence), each written there when done
+        (`gru_bif.distributed.run_chunks`); a run killed mid-way and started again
+        with the same folder and settings reads the finished chunks instead of
+        computing them. A folder of another run is refused.
+    - `progress`: optional `progress(done_chunks, total_chunks, computed)` (with
+        `checkpoint_dir`).
     - `**analysis`: passed to [`gru_bif.census.analyse_networks`][] (`grid`,
         `max_equilibria`, `t_end`, `window`, ...).
 
@@ -613,7 +620,22 @@ def census(
     n = int(num_networks)
     grus = sample_networks(jax.random.PRNGKey(int(seed)), scales_np, n,
                            bias_scale=float(bias_scale), fixed_gates=bool(fixed_gates))
-    res = analyse_networks(grus, mesh=mesh, **analysis)
+    if checkpoint_dir is None:
+        res = analyse_networks(grus, mesh=mesh, **analysis)
+    else:
+        from .distributed import run_chunks
+
+        config = {"kind": "census", "scales": scales_np.tolist(), "num_networks": n,
+                  "seed": int(seed), "bias_scale": float(bias_scale),
+                  "fixed_gates": bool(fixed_gates), "analysis": analysis,
+                  "dtype": str(grus.Uh.dtype)}
+        res = run_chunks(
+            lambda g: analyse_networks(g, mesh=mesh, **analysis),
+            scales_np.size * n,
+            lambda a, b: (jax.tree.map(lambda x: x[a:b] if eqx.is_array(x) else x, grus),),
+            chunk_size=int(chunk_size), out_dir=checkpoint_dir, config=config,
+            progress=progress,
+        )
     S = scales_np.size
 
     def per_scale(a):
