@@ -1,0 +1,25 @@
+"""Chaos: Lyapunov spectra of trajectories (Benettin's method with Diffrax) and chaos
+maps over parameter grids.
+
+- [`gru_bif.chaos.lyapunov_spectrum`][]: the `k` largest exponents of one trajectory,
+    with a convergence estimate; `jit`/`vmap`/`grad`-safe.
+- [`gru_bif.chaos.largest_lyapunov`][]: `λ1` as a differentiable scalar.
+- [`gru_bif.chaos.chaos_map`][]: `λ1` (or more) over a grid of parameters, vmapped in
+    chunks, with a "chaotic" mask.
+- `lorenz_field`, `LORENZ_PARAMS`, `LORENZ_SPECTRUM`: the reference chaotic system.
+"""
+
+from ._systems import (
+    LORENZ_PARAMS as LORENZ_PARAMS,
+    LORENZ_SPECTRUM as LORENZ_SPECTRUM,
+    lorenz_field as lorenz_field,
+)
+from .lyapunov import (
+    ChaosMap as ChaosMap,
+    chaos_map as chaos_map,
+    largest_lyapunov as largest_lyapunov,
+    LyapunovSpectrum as LyapunovSpectrum,
+    lyapunov_spectrum as lyapunov_spectrum,
+    resolve_field as resolve_field,
+    RESULTS as RESULTS,
+)
