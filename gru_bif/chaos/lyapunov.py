@@ -305,8 +305,10 @@ def _spectrum(f, x0, args, q0, plan: _Plan, solver, controller, adjoint, throw):
     h = plan.block / plan.substeps
 
     def solve(term, y0, t0, t1, steps):
+        # times in the state's dtype: Diffrax promotes the state to the times' dtype
+        t0, t1, dt = (jnp.asarray(a, dtype) for a in (t0, t1, h))
         sol = diffrax.diffeqsolve(
-            term, solver, t0=t0, t1=t1, dt0=h,
+            term, solver, t0=t0, t1=t1, dt0=dt,
             y0=y0, args=args, stepsize_controller=controller,
             max_steps=plan.max_steps if plan.adaptive else steps + 1,
             saveat=diffrax.SaveAt(t1=True), adjoint=adjoint, throw=False,

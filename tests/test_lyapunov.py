@@ -1,0 +1,256 @@
+"""Lyapunov spectra (`gru_bif.chaos`): reference systems with known spectra, gradients
+against closed forms and finite differences, jit/vmap, chaos maps, bad inputs.
+
+Known answers:
+
+- Lorenz (σ, ρ, β) = (10, 28, 8/3): (0.9056, 0, −14.5723) (Sprott 2003; Viswanath 1998),
+    and the sum is the constant trace −(σ + 1 + β) exactly, at any horizon.
+- Hopf normal form r' = r(p − r²), θ' = ω: the cycle r = √p has exponents (0, −2p).
+- A linear system x' = A x: the sorted real parts of A's eigenvalues, and for a simple
+    real leading eigenvalue dλ1/dA = w vᵀ / (wᵀ v) (w, v its left and right eigenvectors).
+- A stable equilibrium: the real parts of the Jacobian's eigenvalues.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gru_bif
+from gru_bif.chaos import (
+    LORENZ_PARAMS,
+    LORENZ_SPECTRUM,
+    RESULTS,
+    chaos_map,
+    largest_lyapunov,
+    lorenz_field,
+    lyapunov_spectrum,
+)
+from gru_bif.models import hopf_field
+
+SIGMA, RHO, BETA = LORENZ_PARAMS["sigma"], LORENZ_PARAMS["rho"], LORENZ_PARAMS["beta"]
+TRACE = -(SIGMA + 1 + BETA)
+# one static configuration for every Lorenz run (compiled once for the module)
+LORENZ_KW = dict(t_transient=100.0, t_total=1000.0, dt_reorth=0.5, dt0=0.01)
+
+
+def linear_field(t, x, A):
+    return A @ x
+
+
+def _lorenz_args(rho=RHO, dtype=float):
+    return {"sigma": jnp.asarray(SIGMA, dtype), "rho": jnp.asarray(rho, dtype),
+            "beta": jnp.asarray(BETA, dtype)}
+
+
+@pytest.fixture(scope="module")
+def lorenz():
+    return lyapunov_spectrum(lorenz_field, jnp.array([1.0, 1.0, 1.0]), _lorenz_args(),
+                             **LORENZ_KW)
+
+
+def test_lorenz_spectrum(lorenz):
+    lam, err = np.asarray(lorenz.exponents), np.asarray(lorenz.error)
+    assert lorenz.successful
+    # At T = 1000 the statistical error of λ1 is about 0.01 (batch means; three starts
+    # differ by up to 0.01): 0.05 is five such errors. λ3's error is of the same size.
+    assert abs(lam[0] - LORENZ_SPECTRUM[0]) < 0.05
+    assert abs(lam[1]) < 0.01
+    assert abs(lam[2] - LORENZ_SPECTRUM[2]) < 0.05
+    # the estimate is honest: within 5 of its own error scale of the published values
+    assert np.all(np.abs(lam - np.array(LORENZ_SPECTRUM)) < 5 * err + 1e-3)
+    assert np.all(err > 0) and np.all(err < 0.03)
+    # the sum is the trace, whatever the horizon: only integration error remains
+    assert abs(float(lorenz.sum) - TRACE) < 1e-3
+    assert abs(float(lorenz.sum) - TRACE) < 1e-6  # measured 7e-8 at dt0 = 0.01
+    assert np.all(np.diff(lam) < 0)  # sorted descending
+    # running estimates: fixed shape, last row is the result
+    assert lorenz.history.shape == (2000, 3) and lorenz.times.shape == (2000,)
+    np.testing.assert_allclose(lorenz.history[-1], lam, rtol=1e-12)
+    assert float(lorenz.times[-1]) == pytest.approx(1000.0)
+    # Kaplan–Yorke dimension 2 + λ1/|λ3| ≈ 2.062
+    assert float(lorenz.kaplan_yorke_dimension) == pytest.approx(2.062, abs=0.005)
+
+
+def test_lorenz_other_start_and_jit(lorenz):
+    """jit around the front door; another start on the attractor agrees within errors;
+    and a stable equilibrium (ρ = 10) gives the real parts of its eigenvalues."""
+    f = jax.jit(lambda x0, args: lyapunov_spectrum(lorenz_field, x0, args, **LORENZ_KW))
+    s = f(jnp.array([-5.0, 0.0, 30.0]), _lorenz_args())
+    assert s.successful
+    tol = 5 * np.sqrt(np.asarray(s.error) ** 2 + np.asarray(lorenz.error) ** 2)
+    assert np.all(np.abs(np.asarray(s.exponents - lorenz.exponents)) < tol)
+    assert abs(float(s.sum) - TRACE) < 1e-6
+
+    rho = 10.0
+    c = np.sqrt(BETA * (rho - 1))
+    eq = np.array([c, c, rho - 1])
+    J = np.array([[-SIGMA, SIGMA, 0], [rho - eq[2], -1, -eq[0]], [eq[1], eq[0], -BETA]])
+    truth = np.sort(np.linalg.eigvals(J).real)[::-1]  # (-0.685, -0.685, -12.30)
+    s = f(jnp.asarray(eq + 0.5), _lorenz_args(rho))
+    np.testing.assert_allclose(s.exponents, truth, atol=2e-3)
+    assert np.all(np.abs(np.asarray(s.exponents) - truth) < 3 * np.asarray(s.error) + 1e-3)
+
+
+def test_hopf_limit_cycle():
+    """r' = r(p − r²), θ' = ω: the cycle r = √p has exponents 0 and −2p."""
+    p = 0.5
+    s = lyapunov_spectrum(hopf_field, jnp.array([0.1, 0.0]),
+                          {"p": p, "omega": 1.0, "s": -1.0},
+                          t_transient=30.0, t_total=400.0, dt_reorth=1.0, dt0=0.05)
+    lam, err = np.asarray(s.exponents), np.asarray(s.error)
+    # the frame's initial alignment biases both by O(1/T) (measured 2.5e-3); the error
+    # estimate (the change from the whole run to its second half) sees it
+    np.testing.assert_allclose(lam, [0.0, -2 * p], atol=5e-3)
+    assert np.all(np.abs(lam - np.array([0.0, -2 * p])) < 2 * err + 1e-4)
+    np.testing.assert_allclose(s.x_final @ s.x_final, p, rtol=1e-6)  # on the cycle
+
+
+def _linear_A():
+    V = np.array([[1.0, 0.4, -0.3], [0.2, 1.0, 0.5], [-0.1, 0.3, 1.0]])
+    return V @ np.diag([-0.5, -1.0, -3.0]) @ np.linalg.inv(V)
+
+
+LIN_KW = dict(t_transient=0.0, t_total=200.0, dt_reorth=0.5, dt0=0.05)
+
+
+def test_linear_spectrum_and_gradient():
+    A = jnp.asarray(_linear_A())
+    s = lyapunov_spectrum(linear_field, jnp.zeros(3), A, **LIN_KW)
+    np.testing.assert_allclose(s.exponents, [-0.5, -1.0, -3.0], atol=5e-3)
+
+    # dλ1/dA = w vᵀ / (wᵀ v) for the leading eigenvalue -0.5
+    evals, V = np.linalg.eig(_linear_A())
+    i = np.argmax(evals.real)
+    evalsT, W = np.linalg.eig(_linear_A().T)
+    w = W[:, np.argmin(np.abs(evalsT - evals[i]))].real
+    v = V[:, i].real
+    analytic = np.outer(w, v) / (w @ v)
+
+    lam1 = lambda A: largest_lyapunov(linear_field, jnp.zeros(3), A, **LIN_KW)  # noqa: E731
+    g = np.asarray(jax.grad(lam1)(A))
+    # finite-horizon estimate: (λ1 T + log|c(A)|)/T, so its gradient is dλ1/dA + O(1/T)
+    np.testing.assert_allclose(g, analytic, atol=2e-2)
+    # ... and exactly the derivative of the computed (finite-T) function: central FD
+    h = 1e-5
+    for (r, c) in [(0, 0), (0, 2), (1, 0), (2, 1)]:
+        E = jnp.zeros((3, 3)).at[r, c].set(h)
+        fd = (float(lam1(A + E)) - float(lam1(A - E))) / (2 * h)
+        assert g[r, c] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def test_vmap_over_parameters_and_states_equals_loop():
+    args = lambda p: {"p": p, "omega": 1.0, "s": -1.0}  # noqa: E731
+    kw = dict(t_transient=10.0, t_total=40.0, dt_reorth=1.0, dt0=0.05, throw=False)
+    ps = jnp.array([0.3, 0.8])
+    x0s = jnp.array([[0.2, 0.0], [0.0, -0.5]])
+    batched = jax.vmap(lambda p, x: lyapunov_spectrum(hopf_field, x, args(p), **kw))(ps, x0s)
+    assert batched.exponents.shape == (2, 2) and batched.history.shape == (2, 40, 2)
+    for i in range(2):
+        one = lyapunov_spectrum(hopf_field, x0s[i], args(ps[i]), **kw)
+        np.testing.assert_allclose(batched.exponents[i], one.exponents, rtol=1e-10,
+                                   atol=1e-12)
+        np.testing.assert_allclose(batched.error[i], one.error, rtol=1e-8, atol=1e-12)
+    assert np.all(np.asarray(batched.successful))
+
+
+def test_chaos_map_lorenz():
+    """ρ = 10: stable equilibria (λ1 < 0); 28: chaos; 99.65 and 160: periodic windows;
+    350: the stable cycle beyond ρ ≈ 313."""
+    problem = gru_bif.Problem(lorenz_field, LORENZ_PARAMS, "rho")
+    rhos = jnp.array([10.0, 28.0, 99.65, 160.0, 350.0])
+    cmap = chaos_map(problem, jnp.array([1.0, 1.0, 1.0]), rhos, t_total=300.0,
+                     chunk_size=2)
+    assert cmap.exponents.shape == (5, 1) and cmap.error.shape == (5, 1)
+    assert cmap.x_final.shape == (5, 3)
+    np.testing.assert_array_equal(cmap.chaotic, [False, True, False, False, False])
+    assert np.all(np.asarray(cmap.successful))
+    assert float(cmap.largest[0]) < -0.5
+    assert abs(float(cmap.largest[1]) - 0.9056) < 0.1
+    assert np.all(np.abs(np.asarray(cmap.largest[2:])) < 0.02)
+    # the same as a plain field with a batched args pytree
+    grid = {"sigma": jnp.full(5, SIGMA), "rho": rhos, "beta": jnp.full(5, BETA)}
+    cmap2 = chaos_map(lorenz_field, jnp.array([1.0, 1.0, 1.0]), grid, t_total=300.0,
+                      chunk_size=2)
+    np.testing.assert_allclose(cmap2.exponents, cmap.exponents, rtol=1e-10, atol=1e-12)
+
+
+def test_float32_lorenz():
+    """float32: the exponents agree statistically, the sum to ~1e-4 (measured 4e-4)."""
+    s = lyapunov_spectrum(lorenz_field, jnp.array([1.0, 1.0, 1.0], jnp.float32),
+                          _lorenz_args(dtype=jnp.float32), **LORENZ_KW)
+    assert s.exponents.dtype == jnp.float32 and s.successful
+    assert abs(float(s.exponents[0]) - LORENZ_SPECTRUM[0]) < 0.05
+    assert abs(float(s.exponents[1])) < 0.01
+    assert abs(float(s.exponents[2]) - LORENZ_SPECTRUM[2]) < 0.05
+    assert abs(float(s.sum) - TRACE) < 1e-3
+
+
+def test_gru_field_and_weight_gradient():
+    """A GRU as `field` equals `gru_vector_field` with args {"gru", "u"}; λ1 has finite
+    gradients with respect to every weight."""
+    gru = gru_bif.GRU.random(jax.random.key(3), 3, scale=1.5)
+    kw = dict(t_transient=20.0, t_total=20.0, dt_reorth=1.0, dt0=0.1)
+    x0 = jnp.array([0.1, -0.2, 0.3])
+    a = lyapunov_spectrum(gru, x0, **kw)
+    b = lyapunov_spectrum(gru_bif.gru_vector_field, x0,
+                          {"gru": gru, "u": jnp.zeros((0,))}, **kw)
+    np.testing.assert_allclose(a.exponents, b.exponents, rtol=1e-12)
+    g = jax.grad(lambda net: largest_lyapunov(net, x0, **kw))(gru)
+    assert np.all(np.isfinite(np.asarray(g.Uh))) and np.any(np.asarray(g.Uh) != 0)
+
+
+def test_throw_false_reports_failure():
+    """A trajectory that blows up (x' = x², x0 = 1) gives a result code, not an error."""
+    blowup = lambda t, x, args: x**2  # noqa: E731
+    s = lyapunov_spectrum(blowup, jnp.array([1.0]), t_transient=0.0, t_total=4.0,
+                          dt_reorth=1.0, dt0=0.01, throw=False)
+    assert not s.successful
+    assert s.result == RESULTS.lyapunov_nonfinite
+    with pytest.raises(Exception, match="NaN or inf"):
+        lyapunov_spectrum(blowup, jnp.array([1.0]), t_transient=0.0, t_total=4.0,
+                          dt_reorth=1.0, dt0=0.01)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(x0=[np.nan, 1.0, 1.0]), "NaN or inf"),
+        (dict(x0=[1.0, 1.0]), "system's dimension"),
+        (dict(x0=[[1.0, 1.0, 1.0]]), r"shape \(d,\)"),
+        (dict(t_total=0.0), "t_total"),
+        (dict(t_total=-5.0), "t_total"),
+        (dict(k=4), "1 ≤ k ≤ d = 3"),
+        (dict(k=0), "1 ≤ k ≤ d = 3"),
+        (dict(dt_reorth=2000.0), "dt_reorth"),
+        (dict(dt0=0.0), "dt0"),
+        (dict(t_transient=-1.0), "t_transient"),
+    ],
+)
+def test_bad_inputs(kwargs, match):
+    call = dict(x0=[1.0, 1.0, 1.0], t_total=10.0)
+    call.update(kwargs)
+    x0 = call.pop("x0")
+    with pytest.raises(ValueError, match=match):
+        lyapunov_spectrum(lorenz_field, jnp.asarray(x0), LORENZ_PARAMS, **call)
+
+
+def test_bad_inputs_fields_and_maps():
+    problem = gru_bif.Problem(lorenz_field, LORENZ_PARAMS, "rho")
+    with pytest.raises(ValueError, match="args=None"):
+        lyapunov_spectrum(problem, jnp.ones(3), LORENZ_PARAMS, t_total=10.0)
+    with pytest.raises(ValueError, match="vector field f"):
+        lyapunov_spectrum(42, jnp.ones(3), t_total=10.0)
+    with pytest.raises(ValueError, match="Python number"):
+        jax.jit(lambda T: lyapunov_spectrum(lorenz_field, jnp.ones(3), LORENZ_PARAMS,
+                                            t_total=T))(10.0)
+    with pytest.raises(ValueError, match=r"shape \(N,\)"):
+        chaos_map(problem, jnp.ones(3), jnp.ones((2, 2)), t_total=10.0)
+    with pytest.raises(ValueError, match="N = 3"):
+        chaos_map(problem, jnp.ones((2, 3)), jnp.ones(3), t_total=10.0)
+    with pytest.raises(ValueError, match="leading batch axis"):
+        chaos_map(lorenz_field, jnp.ones(3), {"sigma": jnp.ones(2), "rho": jnp.ones(3),
+                                              "beta": 1.0}, t_total=10.0)
+    gru = gru_bif.GRU.random(jax.random.key(0), 2, input_size=1)
+    with pytest.raises(ValueError, match="input size 1"):
+        lyapunov_spectrum(gru, jnp.zeros(2), t_total=10.0)
