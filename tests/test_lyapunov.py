@@ -92,18 +92,38 @@ def test_lorenz_other_start_and_jit(lorenz):
     assert np.all(np.abs(np.asarray(s.exponents) - truth) < 3 * np.asarray(s.error) + 1e-3)
 
 
+HOPF_KW = dict(t_transient=30.0, t_total=400.0, dt_reorth=1.0, dt0=0.05)
+
+
+def _hopf_args(p):
+    return {"p": jnp.asarray(p, float), "omega": 1.0, "s": -1.0}
+
+
 def test_hopf_limit_cycle():
     """r' = r(p − r²), θ' = ω: the cycle r = √p has exponents 0 and −2p."""
     p = 0.5
-    s = lyapunov_spectrum(hopf_field, jnp.array([0.1, 0.0]),
-                          {"p": p, "omega": 1.0, "s": -1.0},
-                          t_transient=30.0, t_total=400.0, dt_reorth=1.0, dt0=0.05)
+    s = lyapunov_spectrum(hopf_field, jnp.array([0.1, 0.0]), _hopf_args(p), **HOPF_KW)
     lam, err = np.asarray(s.exponents), np.asarray(s.error)
     # the frame's initial alignment biases both by O(1/T) (measured 2.5e-3); the error
     # estimate (the change from the whole run to its second half) sees it
     np.testing.assert_allclose(lam, [0.0, -2 * p], atol=5e-3)
     assert np.all(np.abs(lam - np.array([0.0, -2 * p])) < 2 * err + 1e-4)
     np.testing.assert_allclose(s.x_final @ s.x_final, p, rtol=1e-6)  # on the cycle
+
+
+def test_vmap_over_parameters_and_states_equals_loop():
+    ps = jnp.array([0.3, 0.8])
+    x0s = jnp.array([[0.2, 0.0], [0.0, -0.5]])
+    batched = jax.vmap(
+        lambda p, x: lyapunov_spectrum(hopf_field, x, _hopf_args(p), **HOPF_KW))(ps, x0s)
+    assert batched.exponents.shape == (2, 2) and batched.history.shape == (2, 400, 2)
+    for i in range(2):  # the same program as test_hopf_limit_cycle's (no recompilation)
+        one = lyapunov_spectrum(hopf_field, x0s[i], _hopf_args(ps[i]), **HOPF_KW)
+        np.testing.assert_allclose(batched.exponents[i], one.exponents, rtol=1e-10,
+                                   atol=1e-12)
+        np.testing.assert_allclose(batched.error[i], one.error, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(one.exponents, [0.0, -2 * ps[i]], atol=5e-3)
+    assert np.all(np.asarray(batched.successful))
 
 
 def _linear_A():
@@ -128,30 +148,16 @@ def test_linear_spectrum_and_gradient():
     analytic = np.outer(w, v) / (w @ v)
 
     lam1 = lambda A: largest_lyapunov(linear_field, jnp.zeros(3), A, **LIN_KW)  # noqa: E731
-    g = np.asarray(jax.grad(lam1)(A))
+    value_and_grad = jax.jit(jax.value_and_grad(lam1))  # one program for grad and FD
+    g = np.asarray(value_and_grad(A)[1])
     # finite-horizon estimate: (λ1 T + log|c(A)|)/T, so its gradient is dλ1/dA + O(1/T)
     np.testing.assert_allclose(g, analytic, atol=2e-2)
     # ... and exactly the derivative of the computed (finite-T) function: central FD
     h = 1e-5
     for (r, c) in [(0, 0), (0, 2), (1, 0), (2, 1)]:
         E = jnp.zeros((3, 3)).at[r, c].set(h)
-        fd = (float(lam1(A + E)) - float(lam1(A - E))) / (2 * h)
+        fd = (float(value_and_grad(A + E)[0]) - float(value_and_grad(A - E)[0])) / (2 * h)
         assert g[r, c] == pytest.approx(fd, rel=1e-6, abs=1e-8)
-
-
-def test_vmap_over_parameters_and_states_equals_loop():
-    args = lambda p: {"p": p, "omega": 1.0, "s": -1.0}  # noqa: E731
-    kw = dict(t_transient=10.0, t_total=40.0, dt_reorth=1.0, dt0=0.05, throw=False)
-    ps = jnp.array([0.3, 0.8])
-    x0s = jnp.array([[0.2, 0.0], [0.0, -0.5]])
-    batched = jax.vmap(lambda p, x: lyapunov_spectrum(hopf_field, x, args(p), **kw))(ps, x0s)
-    assert batched.exponents.shape == (2, 2) and batched.history.shape == (2, 40, 2)
-    for i in range(2):
-        one = lyapunov_spectrum(hopf_field, x0s[i], args(ps[i]), **kw)
-        np.testing.assert_allclose(batched.exponents[i], one.exponents, rtol=1e-10,
-                                   atol=1e-12)
-        np.testing.assert_allclose(batched.error[i], one.error, rtol=1e-8, atol=1e-12)
-    assert np.all(np.asarray(batched.successful))
 
 
 def test_chaos_map_lorenz():
@@ -168,10 +174,17 @@ def test_chaos_map_lorenz():
     assert float(cmap.largest[0]) < -0.5
     assert abs(float(cmap.largest[1]) - 0.9056) < 0.1
     assert np.all(np.abs(np.asarray(cmap.largest[2:])) < 0.02)
-    # the same as a plain field with a batched args pytree
-    grid = {"sigma": jnp.full(5, SIGMA), "rho": rhos, "beta": jnp.full(5, BETA)}
-    cmap2 = chaos_map(lorenz_field, jnp.array([1.0, 1.0, 1.0]), grid, t_total=300.0,
-                      chunk_size=2)
+
+
+@pytest.mark.slow
+def test_chaos_map_plain_field_equals_problem():
+    problem = gru_bif.Problem(lorenz_field, LORENZ_PARAMS, "rho")
+    rhos = jnp.array([10.0, 28.0, 160.0])
+    kw = dict(t_total=50.0, t_transient=20.0)
+    cmap = chaos_map(problem, jnp.array([1.0, 1.0, 1.0]), rhos, chunk_size=2, **kw)
+    grid = {"sigma": jnp.full(3, SIGMA), "rho": rhos, "beta": jnp.full(3, BETA)}
+    cmap2 = chaos_map(lorenz_field, jnp.array([1.0, 1.0, 1.0]), grid, chunk_size=None,
+                      **kw)
     np.testing.assert_allclose(cmap2.exponents, cmap.exponents, rtol=1e-10, atol=1e-12)
 
 
@@ -186,18 +199,35 @@ def test_float32_lorenz():
     assert abs(float(s.sum) - TRACE) < 1e-3
 
 
-def test_gru_field_and_weight_gradient():
-    """A GRU as `field` equals `gru_vector_field` with args {"gru", "u"}; λ1 has finite
-    gradients with respect to every weight."""
+def test_gru_field():
+    """A GRU as `field` equals `gru_vector_field` with args {"gru", "u"}."""
     gru = gru_bif.GRU.random(jax.random.key(3), 3, scale=1.5)
-    kw = dict(t_transient=20.0, t_total=20.0, dt_reorth=1.0, dt0=0.1)
+    kw = dict(t_transient=0.0, t_total=10.0, dt_reorth=1.0, dt0=0.1, k=1)
     x0 = jnp.array([0.1, -0.2, 0.3])
     a = lyapunov_spectrum(gru, x0, **kw)
     b = lyapunov_spectrum(gru_bif.gru_vector_field, x0,
                           {"gru": gru, "u": jnp.zeros((0,))}, **kw)
     np.testing.assert_allclose(a.exponents, b.exponents, rtol=1e-12)
-    g = jax.grad(lambda net: largest_lyapunov(net, x0, **kw))(gru)
+
+
+@pytest.mark.slow
+def test_gru_weight_gradient():
+    """λ1 of a GRU has finite gradients with respect to every weight, equal to central
+    finite differences of the same finite-horizon function."""
+    gru = gru_bif.GRU.random(jax.random.key(3), 3, scale=1.5)
+    kw = dict(t_transient=20.0, t_total=20.0, dt_reorth=1.0, dt0=0.1)
+    x0 = jnp.array([0.1, -0.2, 0.3])
+    lam1 = lambda net: largest_lyapunov(net, x0, **kw)  # noqa: E731
+    g = jax.grad(lam1)(gru)
     assert np.all(np.isfinite(np.asarray(g.Uh))) and np.any(np.asarray(g.Uh) != 0)
+    h = 1e-6
+    for (r, c) in [(0, 0), (1, 2)]:
+        up = gru_bif.GRU(gru.Uh.at[r, c].add(h), gru.bh, Uz=gru.Uz, Ur=gru.Ur, bz=gru.bz,
+                         br=gru.br)
+        dn = gru_bif.GRU(gru.Uh.at[r, c].add(-h), gru.bh, Uz=gru.Uz, Ur=gru.Ur, bz=gru.bz,
+                         br=gru.br)
+        fd = (float(lam1(up)) - float(lam1(dn))) / (2 * h)
+        assert float(g.Uh[r, c]) == pytest.approx(fd, rel=1e-5, abs=1e-8)
 
 
 def test_throw_false_reports_failure():

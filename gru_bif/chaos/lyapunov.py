@@ -439,6 +439,10 @@ def lyapunov_spectrum(
         ```
     """
     f, args = resolve_field(field, args)
+    # Python floats in args would be static under filter_jit (a recompilation for
+    # every new value): make them (weakly typed) arrays, which keeps their promotion
+    args = jax.tree_util.tree_map(
+        lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
     x0 = _check_state(x0)
     d = x0.shape[0]
     if k is None:
