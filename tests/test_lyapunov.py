@@ -284,3 +284,29 @@ def test_bad_inputs_fields_and_maps():
     gru = gru_bif.GRU.random(jax.random.key(0), 2, input_size=1)
     with pytest.raises(ValueError, match="input size 1"):
         lyapunov_spectrum(gru, jnp.zeros(2), t_total=10.0)
+
+
+def test_plots(lorenz, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gru_bif._plot_chaos import plot_chaos_map, plot_lyapunov_history
+    from gru_bif.chaos import ChaosMap
+
+    ax = plot_lyapunov_history(lorenz)
+    assert len(ax.lines) == 3
+    ok = jnp.array([True, True, False])
+    cmap = ChaosMap(grid=jnp.array([10.0, 28.0, 40.0]),
+                    exponents=jnp.array([[-0.5], [0.9], [jnp.nan]]),
+                    error=jnp.array([[1e-3], [1e-2], [jnp.nan]]),
+                    chaotic=jnp.array([False, True, False]), x_final=jnp.zeros((3, 3)),
+                    result=jax.vmap(lambda o: RESULTS.where(
+                        o, RESULTS.successful, RESULTS.lyapunov_nonfinite))(ok),
+                    threshold=0.0, n_sigma=3.0)
+    ax = plot_chaos_map(cmap, xlabel="ρ")
+    ax.figure.savefig(tmp_path / "map.png")
+    with pytest.raises(ValueError, match="one-dimensional"):
+        plot_chaos_map(cmap, grid=jnp.zeros((3, 2)))
+    plt.close("all")
