@@ -7,8 +7,14 @@ maps over parameter grids.
 - [`gru_bif.chaos.chaos_map`][]: `λ1` (or more) over a grid of parameters, vmapped in
     chunks, with a "chaotic" mask.
 - `lorenz_field`, `LORENZ_PARAMS`, `LORENZ_SPECTRUM`: the reference chaotic system.
+- `chaotic_gru()`, `CHAOTIC_GRU_X0`: a 4-unit continuous-time GRU with a chaotic
+    attractor (λ1 ≈ 0.118), found with `chaos_map`.
 """
 
+from ._networks import (
+    CHAOTIC_GRU_X0 as CHAOTIC_GRU_X0,
+    chaotic_gru as chaotic_gru,
+)
 from ._systems import (
     LORENZ_PARAMS as LORENZ_PARAMS,
     LORENZ_SPECTRUM as LORENZ_SPECTRUM,
