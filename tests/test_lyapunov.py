@@ -136,8 +136,14 @@ LIN_KW = dict(t_transient=0.0, t_total=200.0, dt_reorth=0.5, dt0=0.05)
 
 def test_linear_spectrum_and_gradient():
     A = jnp.asarray(_linear_A())
-    s = lyapunov_spectrum(linear_field, jnp.zeros(3), A, **LIN_KW)
-    np.testing.assert_allclose(s.exponents, [-0.5, -1.0, -3.0], atol=5e-3)
+
+    def lam1(A):  # the full spectrum as aux: one compiled program for everything here
+        s = lyapunov_spectrum(linear_field, jnp.zeros(3), A, **LIN_KW)
+        return s.exponents[0], s.exponents
+
+    value_and_grad = jax.jit(jax.value_and_grad(lam1, has_aux=True))
+    (_, spectrum), g = value_and_grad(A)
+    np.testing.assert_allclose(spectrum, [-0.5, -1.0, -3.0], atol=5e-3)
 
     # dλ1/dA = w vᵀ / (wᵀ v) for the leading eigenvalue -0.5
     evals, V = np.linalg.eig(_linear_A())
@@ -146,18 +152,24 @@ def test_linear_spectrum_and_gradient():
     w = W[:, np.argmin(np.abs(evalsT - evals[i]))].real
     v = V[:, i].real
     analytic = np.outer(w, v) / (w @ v)
-
-    lam1 = lambda A: largest_lyapunov(linear_field, jnp.zeros(3), A, **LIN_KW)  # noqa: E731
-    value_and_grad = jax.jit(jax.value_and_grad(lam1))  # one program for grad and FD
-    g = np.asarray(value_and_grad(A)[1])
+    g = np.asarray(g)
     # finite-horizon estimate: (λ1 T + log|c(A)|)/T, so its gradient is dλ1/dA + O(1/T)
     np.testing.assert_allclose(g, analytic, atol=2e-2)
     # ... and exactly the derivative of the computed (finite-T) function: central FD
     h = 1e-5
     for (r, c) in [(0, 0), (0, 2), (1, 0), (2, 1)]:
         E = jnp.zeros((3, 3)).at[r, c].set(h)
-        fd = (float(value_and_grad(A + E)[0]) - float(value_and_grad(A - E)[0])) / (2 * h)
+        fd = (float(value_and_grad(A + E)[0][0]) - float(value_and_grad(A - E)[0][0])) / (2 * h)
         assert g[r, c] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def test_largest_lyapunov_is_the_first_exponent():
+    """`largest_lyapunov` (k = 1: one tangent vector) is λ1 of the linear system."""
+    A = jnp.asarray(_linear_A())
+    lam = largest_lyapunov(linear_field, jnp.zeros(3), A, **LIN_KW)
+    assert lam.shape == () and float(lam) == pytest.approx(-0.5, abs=5e-3)
+    with pytest.raises(ValueError, match="k=1"):
+        largest_lyapunov(linear_field, jnp.zeros(3), A, k=2, **LIN_KW)
 
 
 def test_chaos_map_lorenz():
@@ -312,6 +324,7 @@ def test_plots(lorenz, tmp_path):
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_chaotic_gru():
     """The 4-unit GRU found by the chaos-map search: λ1 ≈ 0.118 (t_total = 10,000 from
     two starts); at t_total = 1000 with steps of 0.05 the estimate carries ~0.015."""
