@@ -45,8 +45,9 @@ on equilibria and limit cycles). It is a scale, not a bound: read `|λ| < 3 · e
 the integrator's accuracy (Lorenz: `1e-7` at `dt0 = 0.01`). In float32 the block logs
 carry relative rounding errors of about `1e-7` per block, and on a chaotic attractor the
 float32 trajectory soon separates from the float64 one (rounding errors grow like
-`exp(λ1 t)`), so float32 exponents agree with float64 only statistically (Lorenz at `t_total = 1000`: all three within about
-`0.01` of the published values, the sum within `1e-3`; measured 4e-4). Times are
+`exp(λ1 t)`), so float32 exponents agree with float64 only statistically (Lorenz at
+`t_total = 1000`: all three within about `0.01` of the published values, the sum within
+`1e-3`; measured 4e-4). Times are
 carried in the state's dtype (Diffrax would otherwise promote the state), so in float32
 a non-autonomous field sees `t` rounded to about `1e-7 · (t_transient + t_total)`.
 
