@@ -339,3 +339,26 @@ def test_chaotic_gru():
     assert abs(lam[1]) < 0.02  # the flow direction
     assert lam[3] < lam[2] < -0.1 and float(s.sum) < 0
     assert 2.2 < float(s.kaplan_yorke_dimension) < 2.8
+
+
+@pytest.mark.slow
+def test_chaos_map_over_grus_and_inputs():
+    """The search's use: a batch of random GRUs through `gru_vector_field`, and a GRU's
+    constant input as the grid; both equal one-by-one spectra."""
+    keys = jax.random.split(jax.random.key(0), 3)
+    grus = jax.vmap(lambda k: gru_bif.GRU.random(k, 3, scale=3.0))(keys)
+    kw = dict(t_transient=10.0, t_total=20.0, dt_reorth=1.0, dt0=0.1)
+    x0 = jnp.array([0.1, 0.2, -0.1])
+    cmap = chaos_map(gru_bif.gru_vector_field, x0, {"gru": grus, "u": jnp.zeros((3, 0))},
+                     chunk_size=2, **kw)
+    assert cmap.exponents.shape == (3, 1) and np.all(np.asarray(cmap.successful))
+    gru1 = jax.tree_util.tree_map(lambda a: a[1], grus)
+    one = lyapunov_spectrum(gru1, x0, k=1, **kw)
+    np.testing.assert_allclose(cmap.exponents[1], one.exponents, rtol=1e-10)
+
+    gru = gru_bif.GRU.random(jax.random.key(1), 3, input_size=1, scale=3.0)
+    us = jnp.array([[-0.5], [0.0], [0.5]])
+    cmap = chaos_map(gru, x0, us, k=3, **kw)
+    assert cmap.exponents.shape == (3, 3)
+    one = lyapunov_spectrum(gru, x0, us[2], **kw)
+    np.testing.assert_allclose(cmap.exponents[2], one.exponents, rtol=1e-10)
