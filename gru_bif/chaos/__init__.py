@@ -7,8 +7,8 @@ maps over parameter grids.
 - [`gru_bif.chaos.chaos_map`][]: `λ1` (or more) over a grid of parameters, vmapped in
     chunks, with a "chaotic" mask.
 - `lorenz_field`, `LORENZ_PARAMS`, `LORENZ_SPECTRUM`: the reference chaotic system.
-- `chaotic_gru()`, `CHAOTIC_GRU_X0`: a 4-unit continuous-time GRU with a chaotic
-    attractor (λ1 ≈ 0.118), found with `chaos_map`.
+- `chaotic_gru(3)`, `chaotic_gru(4)`, `CHAOTIC_GRU_X0`: continuous-time GRUs with chaotic
+    attractors (λ1 ≈ 0.054 and 0.118), found with `chaos_map`.
 """
 
 from ._networks import (
