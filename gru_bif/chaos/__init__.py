@@ -26,6 +26,5 @@ from .lyapunov import (
     largest_lyapunov as largest_lyapunov,
     LyapunovSpectrum as LyapunovSpectrum,
     lyapunov_spectrum as lyapunov_spectrum,
-    resolve_field as resolve_field,
     RESULTS as RESULTS,
 )
