@@ -21,10 +21,9 @@ from ._systems import (
     lorenz_field as lorenz_field,
 )
 from .lyapunov import (
-    ChaosMap as ChaosMap,
-    chaos_map as chaos_map,
     largest_lyapunov as largest_lyapunov,
     LyapunovSpectrum as LyapunovSpectrum,
     lyapunov_spectrum as lyapunov_spectrum,
     RESULTS as RESULTS,
 )
+from .maps import ChaosMap as ChaosMap, chaos_map as chaos_map
