@@ -62,6 +62,7 @@ _LAZY = {
     "periodic": (".periodic", None),
     "homoclinic": (".homoclinic", None),
     "census": (".census", None),
+    "chaos": (".chaos", None),
     "trained": (".trained", None),
     "differentiate": (".differentiate", None),
     "losses": (".losses", None),
