@@ -87,3 +87,15 @@ class RESULTS(optx.RESULTS):  # pyright: ignore[reportGeneralTypeIssues]
         "the requested accuracy somewhere on the branch: increase `ntst` (e.g. double it) "
         "or move the mesh with `gru_bif.periodic.adapt_mesh` and continue again."
     )
+    lyapunov_integration_failed = (
+        "The integration of the state and its tangent frame failed in at least one "
+        "block (an adaptive controller ran out of `max_steps`, or the solver's step was "
+        "rejected). Give more `max_steps`, a smaller `dt0`, or a stiff solver "
+        "(`solver=diffrax.Kvaerno5()` with a `diffrax.PIDController`)."
+    )
+    lyapunov_nonfinite = (
+        "The trajectory or the tangent frame became NaN or inf. The trajectory may "
+        "escape to infinity (check the parameters and `x0`), the fixed step `dt0` may be "
+        "too large for the fastest time scale, or `dt_reorth` too long for the spread of "
+        "the exponents: keep (λ1 − λk)·dt_reorth below ~8 in float32, ~18 in float64."
+    )

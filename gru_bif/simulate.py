@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._custom_types import Args, Array, Bool, Float
-from .models.gru import GRU
+from .models.gru import GRU, gru_vector_field
 from .problem import Problem
 
 
@@ -53,26 +53,44 @@ def _is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def _resolve_field(f: Any, args: Args) -> tuple[Callable, Args]:
-    """Turn a `Problem`, a `GRU` or a plain `f(t, x, args)` into `(f, args)`."""
-    if isinstance(f, Problem):
+def resolve_field(field: Any, args: Args) -> tuple[Callable, Args]:
+    """Turn a `gru_bif.Problem`, a `gru_bif.GRU` or a plain `f(t, x, args)` into
+    `(f, args)`.
+
+    A `Problem` carries its args (`args` must be `None`); a GRU becomes
+    `gru_bif.gru_vector_field` with args `{"gru": gru, "u": u}` (`args` is the constant
+    input `u`, `None` for a GRU without inputs), so gradients reach every weight.
+    """
+    if isinstance(field, Problem):
         if args is not None:
             raise ValueError(
                 "`args` was given together with a gru_bif.Problem, which carries its own "
                 "args; pass `args=None` (or pass `problem.f` and your args instead)."
             )
-        return f.f, f.args
-    if isinstance(f, GRU):
-        from .models.gru import gru_vector_field
-
-        u = f._input(None if args is None else jnp.asarray(args))
-        return gru_vector_field, {"gru": f, "u": u}
-    if not callable(f):
+        return field.f, field.args
+    if isinstance(field, GRU):
+        m = field.input_size
+        if args is None:
+            if m:
+                raise ValueError(
+                    f"This GRU has input size {m}; pass its constant input u of shape "
+                    f"({m},) as `args`."
+                )
+            u = jnp.zeros((0,), field.Uh.dtype)
+        else:
+            u = jnp.asarray(args)
+            if u.shape != (m,):
+                raise ValueError(
+                    f"`args` is the GRU's constant input u; this GRU expects shape ({m},), "
+                    f"got shape {u.shape}."
+                )
+        return gru_vector_field, {"gru": field, "u": u}
+    if not callable(field):
         raise ValueError(
-            "`f` must be a vector field f(t, x, args), a gru_bif.GRU or a "
-            f"gru_bif.Problem; got {type(f).__name__}."
+            "`field` must be a vector field f(t, x, args), a gru_bif.GRU or a "
+            f"gru_bif.Problem; got {type(field).__name__}."
         )
-    return f, args
+    return field, args
 
 
 def simulate(
@@ -129,7 +147,7 @@ def simulate(
         traj.xs.shape  # (2001, 2)
         ```
     """
-    f, args = _resolve_field(f, args)
+    f, args = resolve_field(f, args)
     if x0 is None or ts is None:
         raise ValueError(
             "simulate needs an initial state `x0` (shape (d,) or (N, d)) and output "

@@ -71,26 +71,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._custom_types import Args, Array, Bool, Float, Int
-from .._results import RESULTS as _BaseResults
-from ..models.gru import GRU, gru_vector_field
+from .._results import RESULTS
+from ..models.gru import GRU
 from ..problem import Problem
-
-
-class RESULTS(_BaseResults):  # pyright: ignore[reportGeneralTypeIssues]
-    """`gru_bif.RESULTS` plus the outcomes of a Lyapunov computation."""
-
-    lyapunov_integration_failed = (
-        "The integration of the state and its tangent frame failed in at least one "
-        "block (an adaptive controller ran out of `max_steps`, or the solver's step was "
-        "rejected). Give more `max_steps`, a smaller `dt0`, or a stiff solver "
-        "(`solver=diffrax.Kvaerno5()` with a `diffrax.PIDController`)."
-    )
-    lyapunov_nonfinite = (
-        "The trajectory or the tangent frame became NaN or inf. The trajectory may "
-        "escape to infinity (check the parameters and `x0`), the fixed step `dt0` may be "
-        "too large for the fastest time scale, or `dt_reorth` too long for the spread of "
-        "the exponents: keep (λ1 − λk)·dt_reorth below ~8 in float32, ~18 in float64."
-    )
+from ..simulate import resolve_field
 
 
 class LyapunovSpectrum(eqx.Module):
@@ -109,7 +93,7 @@ class LyapunovSpectrum(eqx.Module):
         end of each block,
         shape `(num_blocks,)`.
     - `x_final`: the state at the end of the run, shape `(d,)`.
-    - `result`: a [`gru_bif.chaos.RESULTS`][] code.
+    - `result`: a [`gru_bif.RESULTS`][] code.
     - `num_steps`: solver steps taken (transient and blocks), shape `()`.
 
     Under `jax.vmap` every field gains a leading batch axis.
@@ -154,46 +138,6 @@ class LyapunovSpectrum(eqx.Module):
 # ------------------------------------------------------------------------ helpers
 def _is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
-
-
-def resolve_field(field: Any, args: Args) -> tuple[Callable, Args]:
-    """Turn a `gru_bif.Problem`, a `gru_bif.GRU` or a plain `f(t, x, args)` into
-    `(f, args)`.
-
-    A `Problem` carries its args (`args` must be `None`); a GRU becomes
-    `gru_bif.gru_vector_field` with args `{"gru": gru, "u": u}` (`args` is the constant
-    input `u`, `None` for a GRU without inputs), so gradients reach every weight.
-    """
-    if isinstance(field, Problem):
-        if args is not None:
-            raise ValueError(
-                "`args` was given together with a gru_bif.Problem, which carries its own "
-                "args; pass `args=None` (or pass `problem.f` and your args instead)."
-            )
-        return field.f, field.args
-    if isinstance(field, GRU):
-        m = field.input_size
-        if args is None:
-            if m:
-                raise ValueError(
-                    f"This GRU has input size {m}; pass its constant input u of shape "
-                    f"({m},) as `args`."
-                )
-            u = jnp.zeros((0,), field.Uh.dtype)
-        else:
-            u = jnp.asarray(args)
-            if u.shape != (m,):
-                raise ValueError(
-                    f"`args` is the GRU's constant input u and must have shape ({m},); "
-                    f"got shape {u.shape}."
-                )
-        return gru_vector_field, {"gru": field, "u": u}
-    if not callable(field):
-        raise ValueError(
-            "`field` must be a vector field f(t, x, args), a gru_bif.GRU or a "
-            f"gru_bif.Problem; got {type(field).__name__}."
-        )
-    return field, args
 
 
 def _positive(name: str, value, *, allow_zero: bool = False, fix: str = "") -> float:

@@ -14,7 +14,9 @@ import numpy as np
 from .._custom_types import Array, Bool, Float
 from ..models.gru import GRU, gru_vector_field
 from ..problem import Problem
-from .lyapunov import _is_concrete, lyapunov_spectrum, resolve_field, RESULTS
+from .._results import RESULTS
+from ..simulate import resolve_field
+from .lyapunov import _is_concrete, lyapunov_spectrum
 
 
 class ChaosMap(eqx.Module):
@@ -30,7 +32,7 @@ class ChaosMap(eqx.Module):
     - `chaotic`: `λ1 − n_sigma · error1 > threshold` and the computation succeeded,
         shape `(N,)`.
     - `x_final`: the final states, shape `(N, d)`.
-    - `result`: a [`gru_bif.chaos.RESULTS`][] code per grid point, shape `(N,)`.
+    - `result`: a [`gru_bif.RESULTS`][] code per grid point, shape `(N,)`.
     - `threshold`, `n_sigma`: the criterion used for `chaotic`.
     """
 
