@@ -628,7 +628,7 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
     ax = fig.add_subplot(gs[0, :2])
     plot_bifurcation_diagram(branches, coord=1, ax=ax, xlabel="b_h[1] = b2", ylabel="h[1]",
                              title="U_h = [[3, −1.5], [1.5, 3]], b_h = (0.1, b2)")
-    from .periodic.plot import plot_cycle_branch
+    from .plotting import plot_cycle_branch
 
     # zoom on the local story
     axz = fig.add_subplot(gs[0, 2])
