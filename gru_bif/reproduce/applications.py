@@ -7,6 +7,7 @@ import pathlib
 import numpy as np
 
 from .._io import write_atomic
+from ..plotting import plot_phase_portrait
 from ._common import _row, _save
 
 RETRAIN = {"on": False}
@@ -108,7 +109,6 @@ def fig_trained(out: pathlib.Path) -> dict:
 
     from .. import trained as T
     from ..equilibria import find_equilibria
-    from ..plotting import plot_phase_portrait
 
     name = "fig_trained"
     nets, recs = {}, {}

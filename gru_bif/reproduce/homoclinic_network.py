@@ -7,6 +7,7 @@ import pathlib
 
 import numpy as np
 
+from ..plotting import plot_bifurcation_diagram, plot_cycle_branch, plot_phase_portrait
 from ._common import (
     _add_legend_entry,
     _continuation,
@@ -85,8 +86,6 @@ def _homoclinic_by_simulation(lo=-0.712, hi=-0.69, iterations=22):
 def fig_homoclinic_network(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
-    from ..plotting import plot_bifurcation_diagram
-    from ..plotting import plot_phase_portrait
     from ..simulate import simulate
 
     jax, jnp = _jax()
@@ -127,7 +126,6 @@ def fig_homoclinic_network(out: pathlib.Path) -> dict:
     ax = fig.add_subplot(gs[0, :2])
     plot_bifurcation_diagram(branches, coord=1, ax=ax, xlabel="b_h[1] = b2", ylabel="h[1]",
                              title="U_h = [[3, −1.5], [1.5, 3]], b_h = (0.1, b2)")
-    from ..plotting import plot_cycle_branch
 
     # zoom on the local story
     axz = fig.add_subplot(gs[0, 2])

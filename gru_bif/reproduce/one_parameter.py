@@ -8,6 +8,7 @@ import pathlib
 
 import numpy as np
 
+from ..plotting import plot_bifurcation_diagram, plot_phase_portrait
 from ._common import (
     _add_legend_entry,
     _checked,
@@ -37,8 +38,6 @@ from .networks import (
 
 def fig_1d_saddle_node(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
-
-    from ..plotting import plot_bifurcation_diagram
 
     _, jnp = _jax()
     name = "fig_1d_saddle_node"
@@ -86,7 +85,6 @@ def fig_1d_saddle_node(out: pathlib.Path) -> dict:
 def fig_hopf_gru(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
-    from ..plotting import plot_bifurcation_diagram
     from ..simulate import simulate
 
     jax, jnp = _jax()
@@ -145,8 +143,6 @@ def fig_hopf_gru(out: pathlib.Path) -> dict:
 def fig_ring(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
-    from ..plotting import plot_bifurcation_diagram
-    from ..plotting import plot_phase_portrait
     from ..problem import Problem
     from ..simulate import simulate
 
@@ -211,9 +207,7 @@ def fig_ring(out: pathlib.Path) -> dict:
 def fig_pseudo_line(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
-    from ..plotting import plot_bifurcation_diagram
     from .. import switch_branch
-    from ..plotting import plot_phase_portrait
     from ..problem import Problem
 
     jax, jnp = _jax()

@@ -9,6 +9,7 @@ import pathlib
 
 import numpy as np
 
+from ..plotting import plot_parameter_plane, region_counts
 from ._common import _continuation, _find_equilibria, _problem, _rounds_to, _row, _save
 from .networks import net_homoclinic
 
@@ -117,7 +118,6 @@ def fig_parameter_plane(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
     from .. import hopf_frequency
-    from ..plotting import plot_parameter_plane, region_counts
 
     name = "fig_parameter_plane"
     pr, curves = network4_curves()

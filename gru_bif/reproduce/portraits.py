@@ -7,6 +7,7 @@ import pathlib
 
 import numpy as np
 
+from ..plotting import plot_flow_1d, plot_phase_portrait
 from ._common import (
     _counts,
     _cycle_stats,
@@ -28,8 +29,6 @@ from .networks import (
 
 def fig_1d_flows(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
-
-    from ..plotting import plot_flow_1d
 
     name = "fig_1d_flows"
     bstar = abs(BSTAR)
@@ -84,7 +83,6 @@ def fig_1d_flows(out: pathlib.Path) -> dict:
 def fig_2d_portraits(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
-    from ..plotting import plot_phase_portrait
     from ..simulate import simulate
 
     jax, jnp = _jax()
