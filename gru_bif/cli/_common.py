@@ -179,7 +179,6 @@ def _one_line(e: BaseException) -> str:
     return text or type(e).__name__
 
 
-
 def _fmt(x) -> str:
     """A state as `(x1, x2, ...)`, six significant digits."""
     import numpy as np
