@@ -276,9 +276,10 @@ def test_gru_homoclinic_from_cycles():
     agreement with an independent simulation bisection."""
     from gru_bif.homoclinic import detect_homoclinic, homoclinic_from_cycle
     from gru_bif.periodic import CycleBranch, cycle_from_hopf
-    from gru_bif.reproduce import _homoclinic_by_simulation, _problem, net_homoclinic
+    from gru_bif.reproduce import net_homoclinic
+    from gru_bif.reproduce.homoclinic_network import _homoclinic_by_simulation
 
-    pr = _problem(net_homoclinic(-0.72), "bh[1]")
+    pr = gru_bif.Problem.from_gru(net_homoclinic(-0.72), "bh[1]")
     eq = gru_bif.continuation(pr, jnp.array([0.735, 0.35]), -0.72, p_min=-0.8,
                               p_max=-0.69, ds=0.002)
     cp, u0 = cycle_from_hopf(pr, eq, dp=1e-3)

@@ -29,6 +29,16 @@ import sys
 import time
 
 from .._io import savefig_atomic, write_atomic
+from ._common import (
+    _floats,
+    _fmt,
+    _one_line,
+    _parse_sets,
+    _setup_jax,
+    _start_states,
+    check_outputs,
+    load_target,
+)
 
 
 def add_parser(sub, common):
@@ -130,16 +140,6 @@ def cycle_branch_to_dict(view, *, hopf=None) -> dict:
 
 
 def cmd_cycles(args) -> int:
-    from ..cli import (
-        _floats,
-        _one_line,
-        _parse_sets,
-        _setup_jax,
-        _start_states,
-        check_outputs,
-        load_target,
-    )
-
     check_outputs(args)
     _setup_jax(args)
     import warnings
@@ -147,8 +147,7 @@ def cmd_cycles(args) -> int:
     import numpy as np
 
     from ..continuation import continuation
-    from .adaptive import continue_cycles
-    from .start import cycle_from_hopf
+    from ..periodic import continue_cycles, cycle_from_hopf
 
     if not args.max_period > 0:
         raise SystemExit(f"error: --max-period {args.max_period}: it must be positive")
@@ -250,8 +249,7 @@ def cmd_cycles(args) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        from ..plotting import plot_bifurcation_diagram
-        from .plot import plot_cycle_branch
+        from ..plotting import plot_bifurcation_diagram, plot_cycle_branch
 
         ax = plot_bifurcation_diagram(eq_branches, coord=args.coord)
         for view in views:
@@ -260,12 +258,6 @@ def cmd_cycles(args) -> int:
         savefig_atomic(ax.figure, args.plot, dpi=120)
         print(f"wrote {args.plot}")
     return 0
-
-
-def _fmt(x) -> str:
-    import numpy as np
-
-    return "(" + ", ".join(f"{float(v):.6g}" for v in np.asarray(x).reshape(-1)) + ")"
 
 
 def _print_cycles(rec):

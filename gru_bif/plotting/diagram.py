@@ -1,28 +1,14 @@
-"""Bifurcation diagrams with matplotlib (imported lazily): stable solid, unstable
-dashed, special points marked and labelled by kind (AUTO/MatCont abbreviations)."""
+"""Bifurcation diagrams of branches of equilibria, with matplotlib (imported lazily):
+stable solid, unstable dashed, special points marked and labelled by kind (AUTO/MatCont
+abbreviations; `gru_bif.plotting.style`); `Readout` draws them in a trained network's
+output space."""
 
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .branch import Branch, SpecialKind
-
-# one colour and marker per special-point kind; labels as in AUTO / MatCont
-SPECIAL_STYLE = {
-    SpecialKind.FOLD: dict(marker="o", color="tab:red", abbrev="LP", name="fold (LP)"),
-    SpecialKind.HOPF: dict(marker="D", color="tab:blue", abbrev="H", name="Hopf (H)"),
-    SpecialKind.BRANCH_POINT: dict(
-        marker="s", color="tab:green", abbrev="BP", name="branch point (BP)"
-    ),
-    SpecialKind.CUSP: dict(marker="^", color="tab:purple", abbrev="CP", name="cusp (CP)"),
-    SpecialKind.BT: dict(marker="*", color="tab:orange", abbrev="BT", name="Bogdanov–Takens (BT)"),
-    SpecialKind.BAUTIN: dict(marker="P", color="tab:brown", abbrev="GH", name="Bautin (GH)"),
-    SpecialKind.HOMOCLINIC: dict(marker="X", color="tab:pink", abbrev="HC", name="homoclinic (HC)"),
-    SpecialKind.FOLD_CYCLE: dict(marker="v", color="tab:olive", abbrev="LPC", name="fold of cycles (LPC)"),
-    SpecialKind.PERIOD_DOUBLING: dict(marker="h", color="tab:cyan", abbrev="PD", name="period doubling (PD)"),
-    SpecialKind.NEIMARK_SACKER: dict(marker="p", color="tab:gray", abbrev="NS", name="Neimark–Sacker (NS)"),
-}
-BRANCH_COLOR = "black"
+from ..branch import Branch, SpecialKind
+from .style import BRANCH_COLOR, SPECIAL_STYLE, special_style, stability_linestyle
 
 
 class Readout:
@@ -120,7 +106,8 @@ def plot_bifurcation_diagram(
             split_at.setdefault(s["index"], (s["p"], _coordinate(coord, np.asarray(s["x"])[None])[0]))
 
         def seg(ps, ys, st):
-            ax.plot(ps, ys, "-" if st else "--", color=color, lw=1.6 if st else 1.2)
+            fmt, lw = stability_linestyle(st)
+            ax.plot(ps, ys, fmt, color=color, lw=lw)
 
         # One polyline per run of equal stability (drawing point-to-point segments one
         # by one restarts the dash pattern at every point, so densely sampled unstable
@@ -139,7 +126,7 @@ def plot_bifurcation_diagram(
             seg(run_p, run_y, run_st)
         for s in specials:
             k = SpecialKind.from_label(s["kind"])
-            style = SPECIAL_STYLE.get(k, dict(marker="o", color="k", abbrev=s["kind"], name=s["kind"]))
+            style = special_style(k, s["kind"])
             ys = _coordinate(coord, np.asarray(s["x"])[None])[0]
             ax.plot(
                 s["p"], ys, style["marker"], color=style["color"], ms=7, zorder=5,

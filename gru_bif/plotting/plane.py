@@ -1,62 +1,14 @@
 """Two-parameter bifurcation diagrams (matplotlib, imported lazily): fold, Hopf and other
 curves in the parameter plane, codim-2 points labelled, and optionally the regions
-coloured by the number of equilibria and how many of them are stable."""
+coloured by the number of equilibria and how many of them are stable (counted by
+`region_counts`, from `gru_bif.plotting._compute`)."""
 
 from collections.abc import Sequence
 
 import numpy as np
 
-from .branch import Branch, SpecialKind
-
-# one line style per curve kind (solid lines: the bifurcation; dotted: the continuation
-# of a Hopf curve as a neutral-saddle curve, which is not a bifurcation)
-CURVE_STYLE = {
-    "fold": dict(color="tab:red", label="fold (LP)"),
-    "hopf": dict(color="tab:blue", label="Hopf (H)"),
-    "homoclinic": dict(color="tab:pink", label="homoclinic (HC)"),
-    "fold_cycle": dict(color="tab:olive", label="fold of cycles (LPC)"),
-}
-
-
-def region_counts(problem, param2, p1s, p2s, *, guesses=None, max_equilibria: int = 16):
-    """Equilibria on the grid `p1s × p2s` (first parameter: `problem.param`):
-    `(number, number stable)`, each of shape `(len(p2s), len(p1s))`, from one vmapped
-    `find_equilibria` per grid row. `guesses` default: a 7^d grid in `(−1, 1)^d`
-    (enough for GRUs, whose equilibria lie in the cube)."""
-    import jax
-    import jax.numpy as jnp
-
-    from .bifurcations.curves import _resolve_param2
-    from .equilibria import find_equilibria
-
-    param2 = _resolve_param2(problem, param2)
-    d = None
-    if guesses is None:
-        x_probe = jnp.zeros((1,))
-        for dd in range(1, 65):
-            try:
-                out = jax.eval_shape(lambda y: problem.F(y, problem.p), jnp.zeros((dd,)))
-            except Exception:  # noqa: BLE001
-                continue
-            if out.shape == (dd,):
-                d = dd
-                break
-        del x_probe
-        g = np.linspace(-0.95, 0.95, 7)
-        guesses = np.stack(np.meshgrid(*([g] * d), indexing="ij"), -1).reshape(-1, d)
-    guesses = jnp.asarray(guesses, jnp.result_type(float))
-
-    def at(p1, p2):
-        args = param2.set(problem.param.set(problem.args, p1), p2)
-        eq = find_equilibria(problem.f, args, guesses, max_equilibria=max_equilibria,
-                             throw=False)
-        stable = jnp.all(eq.eigenvalues.real < 0, axis=-1) & eq.valid
-        return eq.count, jnp.sum(stable)
-
-    P1, P2 = np.meshgrid(np.asarray(p1s, float), np.asarray(p2s, float))
-    run = jax.jit(jax.vmap(at))
-    n, s = run(jnp.asarray(P1.ravel()), jnp.asarray(P2.ravel()))
-    return np.asarray(n).reshape(P1.shape), np.asarray(s).reshape(P1.shape)
+from ..branch import Branch, SpecialKind
+from .style import CODIM2_STYLE, CURVE_STYLE, NEUTRAL_SADDLE_STYLE, special_style
 
 
 def plot_parameter_plane(
@@ -101,8 +53,6 @@ def plot_parameter_plane(
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    from ._plot_diagram import SPECIAL_STYLE
 
     pairs = []
     for i, c in enumerate(curves):
@@ -163,11 +113,7 @@ def plot_parameter_plane(
             drawn.add(kind)
         for s in br.special.to_list():
             k = SpecialKind.from_label(s["kind"])
-            st = SPECIAL_STYLE.get(k, dict(marker="o", color="k", abbrev=s["kind"], name=s["kind"]))
-            if k == SpecialKind.ZERO_HOPF:
-                st = dict(marker="d", color="tab:cyan", abbrev="ZH", name="zero-Hopf (ZH)")
-            if k == SpecialKind.DOUBLE_HOPF:
-                st = dict(marker="H", color="tab:gray", abbrev="HH", name="double Hopf (HH)")
+            st = CODIM2_STYLE.get(k) or special_style(k, s["kind"])
             q1, q2 = s.get("p1", s["x"][-1]), s["p"]
             if transpose:
                 q1, q2 = q2, q1
@@ -185,7 +131,7 @@ def plot_parameter_plane(
                                       markeredgecolor="k", label=st["name"]))
                 kinds_seen.add(k)
     if any(k == "hopf" for k, _ in pairs):
-        handles.append(Line2D([], [], color="tab:blue", ls=":", label="neutral saddle"))
+        handles.append(Line2D([], [], **NEUTRAL_SADDLE_STYLE, label="neutral saddle"))
     if legend and handles:
         ax.legend(handles=handles, loc="best", fontsize=7, framealpha=0.85)
     if transpose:

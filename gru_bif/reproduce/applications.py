@@ -1,12 +1,14 @@
 """Figures of `gru-bif reproduce` beyond the hand-built networks: the census of random
 2-D GRUs (`fig_census`) and the trained networks (`fig_trained`). Registered in
-`gru_bif.reproduce.FIGURES`; they use its row/report helpers."""
+`gru_bif.reproduce.FIGURES`."""
 
 import pathlib
 
 import numpy as np
 
-from ._io import write_atomic
+from .._io import write_atomic
+from ..plotting import plot_phase_portrait
+from ._common import _row, _save
 
 RETRAIN = {"on": False}
 """Set by `gru_bif.reproduce.run(..., retrain=True)`: `fig_trained` trains the networks
@@ -19,8 +21,7 @@ CENSUS_N = 80
 def fig_census(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
-    from . import census as C
-    from .reproduce import _row, _save
+    from .. import census as C
 
     name = "fig_census"
     tabs = {
@@ -106,10 +107,8 @@ def fig_trained(out: pathlib.Path) -> dict:
     import jax.numpy as jnp
     import matplotlib.pyplot as plt
 
-    from . import trained as T
-    from .equilibria import find_equilibria
-    from .plotting import plot_phase_portrait
-    from .reproduce import _row, _save
+    from .. import trained as T
+    from ..equilibria import find_equilibria
 
     name = "fig_trained"
     nets, recs = {}, {}

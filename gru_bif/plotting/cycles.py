@@ -2,15 +2,31 @@
 cycles in a bifurcation diagram (max and min of a coordinate), the period against the
 parameter, and the orbits in the phase plane. Stable cycles solid, unstable dashed (by
 their Floquet multipliers); folds of cycles (LPC), period doublings (PD) and
-Neimark–Sacker points (NS) marked and labelled as in `gru_bif.plotting`."""
+Neimark–Sacker points (NS) marked and labelled as in every diagram of the package
+(`gru_bif.plotting.style`)."""
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..branch import SpecialKind
-from .collocation import CycleBranch
+from . import _compute
+from .diagram import Readout
+from .style import (
+    CYCLE_COLOR,
+    CYCLE_END_STYLE,
+    SPECIAL_STYLE,
+    special_style,
+    stability_linestyle,
+)
+
+if TYPE_CHECKING:
+    from ..periodic import CycleBranch
 
 
 def _check_view(view):
+    from ..periodic import CycleBranch
+
     if not isinstance(view, CycleBranch):
         raise ValueError(
             "Pass a gru_bif.periodic.CycleBranch (`CycleBranch(cycle_problem, branch)`); "
@@ -26,15 +42,13 @@ def _runs(p, ys, stable, ax, color, label=None):
     for i in range(1, len(p) + 1):
         if i == len(p) or stable[i] != stable[start]:
             j = min(i + 1, len(p))  # overlap one point so the curve is continuous
-            st = bool(stable[start])
-            ax.plot(p[start:j], ys[start:j], "-" if st else "--", color=color,
-                    lw=1.6 if st else 1.2, label=label if start == 0 else None)
+            fmt, lw = stability_linestyle(bool(stable[start]))
+            ax.plot(p[start:j], ys[start:j], fmt, color=color, lw=lw,
+                    label=label if start == 0 else None)
             start = i
 
 
 def _specials(view):
-    from .._plot_diagram import SPECIAL_STYLE
-
     n = int(view.special.count)
     kinds = np.asarray(view.special.kind)[:n]
     out = []
@@ -42,26 +56,18 @@ def _specials(view):
         kind = SpecialKind(int(kinds[k]))
         if kind == SpecialKind.FOLD:
             kind = SpecialKind.FOLD_CYCLE
-        out.append((k, kind, SPECIAL_STYLE.get(kind, dict(marker="o", color="k",
-                                                          abbrev="?", name=kind.label))))
+        style = SPECIAL_STYLE.get(kind) or dict(special_style(kind), abbrev="?")
+        out.append((k, kind, style))
     return out
-
-
-_END_STYLE = {
-    "hopf": dict(marker="D", color="tab:blue", abbrev="H", name="Hopf end (H)"),
-    "homoclinic": dict(marker="*", color="tab:red", abbrev="HC",
-                       name="homoclinic end (HC)"),
-    "snic": dict(marker="P", color="tab:orange", abbrev="SNIC", name="SNIC end"),
-}
 
 
 def _draw_end(view, coord, ax, labels, seen, y_of=None):
     """Mark the located end of the branch (Hopf point, homoclinic orbit, SNIC) at its
     parameter value and equilibrium (or at `y_of(end)`)."""
     end = view.end
-    if end is None or end.kind not in _END_STYLE or not end.located:
+    if end is None or end.kind not in CYCLE_END_STYLE or not end.located:
         return
-    st = _END_STYLE[end.kind]
+    st = CYCLE_END_STYLE[end.kind]
     y = end.x[coord] if y_of is None else y_of(end)
     ax.plot(end.p, y, marker=st["marker"], color=st["color"], ls="none", ms=9, zorder=6,
             markeredgecolor="k")
@@ -85,11 +91,11 @@ def _legend(ax, seen, color="k"):
 
 
 def plot_cycle_branch(
-    view: CycleBranch,
+    view: "CycleBranch",
     coord: int = 0,
     *,
     ax=None,
-    color: str = "tab:purple",
+    color: str = CYCLE_COLOR,
     labels: bool = True,
     legend: bool = True,
 ):
@@ -108,8 +114,6 @@ def plot_cycle_branch(
     """
     import matplotlib.pyplot as plt
 
-    from .._plot_diagram import Readout
-
     _check_view(view)
     readout = coord if isinstance(coord, Readout) else None
     if readout is None and not 0 <= int(coord) < view.problem.dim:
@@ -127,8 +131,7 @@ def plot_cycle_branch(
     _runs(p, y_min, st, ax, color)
     seen = {}
     for k, kind, style in _specials(view):
-        u = np.append(np.asarray(view.special.x[k]), float(view.special.p[k]))
-        fine = np.asarray(view.problem._fine(view.problem.split(u)[0], 8))
+        fine = _compute.cycle_profile(view, k, 8)
         col = fine[:, coord] if readout is None else readout.project(fine)
         pk = float(view.special.p[k])
         for y in (col.max(), col.min()):
@@ -149,7 +152,7 @@ def plot_cycle_branch(
 
 
 def plot_period(
-    view: CycleBranch, *, ax=None, color: str = "tab:purple", labels: bool = True,
+    view: "CycleBranch", *, ax=None, color: str = CYCLE_COLOR, labels: bool = True,
     legend: bool = True, log: bool = False,
 ):
     """The period of the cycles against the parameter (stable solid, unstable dashed,
@@ -187,7 +190,7 @@ def plot_period(
 
 
 def plot_cycles(
-    view: CycleBranch,
+    view: "CycleBranch",
     coords: tuple[int, int] = (0, 1),
     *,
     every: int = 1,

@@ -1,12 +1,15 @@
 """Pictures of homoclinic orbits (matplotlib, imported lazily).
 
 - `plot_homoclinic_orbit`: the loop in the phase plane with its saddle (orange cross, as
-    in `gru_bif.plotting.EQUILIBRIUM_STYLE`) and the saddle's eigen-directions;
+    in `gru_bif.plotting.style.EQUILIBRIUM_STYLE`) and the saddle's eigen-directions;
 - `plot_homoclinic_curve`: a continued homoclinic curve in the two-parameter plane, solid
     where the saddle quantity σ < 0 (the cycle born is stable), dashed where σ > 0.
 """
 
 import numpy as np
+
+from . import _compute
+from .style import EIGENDIRECTION_COLORS, EQUILIBRIUM_STYLE, HOMOCLINIC_COLOR
 
 
 def _pyplot():
@@ -15,7 +18,7 @@ def _pyplot():
     return plt
 
 
-def plot_homoclinic_orbit(solution, *, ax=None, coords=(0, 1), color="tab:pink",
+def plot_homoclinic_orbit(solution, *, ax=None, coords=(0, 1), color=HOMOCLINIC_COLOR,
                           label=None, n: int = 1200, directions: bool = True):
     """Draw a homoclinic orbit in the phase plane.
 
@@ -28,8 +31,6 @@ def plot_homoclinic_orbit(solution, *, ax=None, coords=(0, 1), color="tab:pink",
 
     **Returns:** the axes.
     """
-    from ..plotting import EQUILIBRIUM_STYLE
-
     if isinstance(solution, tuple):
         hp, u = solution
     else:
@@ -50,17 +51,9 @@ def plot_homoclinic_orbit(solution, *, ax=None, coords=(0, 1), color="tab:pink",
     style.setdefault("linestyle", "none")
     ax.plot([xsad[i]], [xsad[j]], **{**style, "label": "saddle"})
     if directions:
-        import jax
-
-        A = np.asarray(jax.jacfwd(lambda x: hp.F(x, p1, p2))(np.asarray(xsad)))
-        ev, V = np.linalg.eig(A)
         size = 0.15 * float(np.max(np.ptp(xs[:, [i, j]], axis=0)))
-        for k in range(len(ev)):
-            if abs(ev[k].imag) > 0:
-                continue
-            v = np.real(V[:, k])
-            v = v / max(np.linalg.norm(v[[i, j]]), 1e-300) * size
-            c = "tab:red" if ev[k].real > 0 else "tab:blue"
+        for v, unstable in _compute.saddle_directions(hp, u, (i, j), size):
+            c = EIGENDIRECTION_COLORS["unstable" if unstable else "stable"]
             ax.plot([xsad[i] - v[i], xsad[i] + v[i]], [xsad[j] - v[j], xsad[j] + v[j]],
                     color=c, lw=1, ls=":", zorder=3)
     ax.set_xlabel(f"x[{i}]")
@@ -69,7 +62,7 @@ def plot_homoclinic_orbit(solution, *, ax=None, coords=(0, 1), color="tab:pink",
     return ax
 
 
-def plot_homoclinic_curve(curves, *, ax=None, color="tab:pink", label="homoclinic",
+def plot_homoclinic_curve(curves, *, ax=None, color=HOMOCLINIC_COLOR, label="homoclinic",
                           other=None):
     """Draw continued homoclinic curves in the `(p1, p2)` plane.
 

@@ -18,6 +18,7 @@ import json
 import time
 
 from .._io import savefig_atomic, write_atomic
+from ._common import _floats, _parse_sets, _setup_jax, check_outputs, check_state, load_target
 
 
 def add_parser(sub, common):
@@ -46,15 +47,13 @@ def add_parser(sub, common):
 
 
 def cmd_homoclinic(args) -> int:
-    from ..cli import _floats, _parse_sets, _setup_jax, check_outputs, check_state, load_target
-
     check_outputs(args)
     _setup_jax(args)
     import jax.numpy as jnp
     import numpy as np
 
     from ..continuation import continuation
-    from .bvp import HomoclinicBranch, homoclinic_curve_to_dict, locate_homoclinic
+    from ..homoclinic import HomoclinicBranch, homoclinic_curve_to_dict, locate_homoclinic
 
     p1name, p2name = args.params
     if (args.from_bt is None) == (args.range is None):
@@ -75,7 +74,7 @@ def cmd_homoclinic(args) -> int:
     t0 = time.perf_counter()
     try:
         if args.from_bt is not None:
-            from .start import homoclinic_from_bt, locate_bt
+            from ..homoclinic import homoclinic_from_bt, locate_bt
 
             if x0 is None:
                 raise SystemExit("error: give a guess of the BT point's state with --x0")
@@ -122,7 +121,7 @@ def cmd_homoclinic(args) -> int:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from .plot import plot_homoclinic_curve, plot_homoclinic_orbit
+        from ..plotting import plot_homoclinic_curve, plot_homoclinic_orbit
 
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
         plot_homoclinic_curve(view, ax=a1)
@@ -140,7 +139,7 @@ def _start_from_cycles(problem, P2, x0, kind, args):
     from ..branch import SpecialKind
     from ..continuation import continuation
     from ..periodic import CycleBranch, cycle_from_hopf
-    from .start import detect_homoclinic, homoclinic_from_cycle
+    from ..homoclinic import detect_homoclinic, homoclinic_from_cycle
 
     a, b = args.range
     lo, hi = min(a, b), max(a, b)

@@ -9,6 +9,10 @@ import pathlib
 
 import numpy as np
 
+from ..plotting import plot_parameter_plane, region_counts
+from ._common import _continuation, _find_equilibria, _problem, _rounds_to, _row, _save
+from .networks import net_homoclinic
+
 B1_RANGE = (-0.3, 0.4)
 """The range of b1 = b_h[0] over which the curves are continued."""
 
@@ -20,8 +24,7 @@ def network4_curves():
     and the BT row of `fig_homoclinic_network` share them)."""
     import jax.numpy as jnp
 
-    from .bifurcations.curves import fold_curve, hopf_curve
-    from .reproduce import _continuation, _find_equilibria, _problem, net_homoclinic
+    from .. import fold_curve, hopf_curve
 
     pr = _problem(net_homoclinic(-0.8), "bh[1]")
     eq = _find_equilibria(pr)
@@ -78,9 +81,9 @@ def homoclinic_curve_from_bt(pr, bt):
     `HomoclinicBranch` or `None`."""
     import jax.numpy as jnp
 
-    from ._results import RESULTS
-    from .continuation import continuation
-    from .homoclinic import HomoclinicBranch, homoclinic_from_bt, locate_homoclinic
+    from .._results import RESULTS
+    from ..continuation import continuation
+    from ..homoclinic import HomoclinicBranch, homoclinic_from_bt, locate_homoclinic
 
     x = jnp.asarray(bt["x"][:-1])
     hp, u0 = homoclinic_from_bt(pr, "bh[0]", (x, bt["p1"], bt["p"]), eps=0.15)
@@ -114,9 +117,7 @@ def _draw_homoclinic(ax, view, label):
 def fig_parameter_plane(out: pathlib.Path) -> dict:
     import matplotlib.pyplot as plt
 
-    from .bifurcations.curves import hopf_frequency
-    from .plotting import plot_parameter_plane, region_counts
-    from .reproduce import _problem, _rounds_to, _row, _save, net_homoclinic
+    from .. import hopf_frequency
 
     name = "fig_parameter_plane"
     pr, curves = network4_curves()
