@@ -305,7 +305,7 @@ def test_plots(lorenz, tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from gru_bif._plot_chaos import plot_chaos_map, plot_lyapunov_history
+    from gru_bif.plotting import plot_chaos_map, plot_lyapunov_history
     from gru_bif.chaos import ChaosMap
 
     ax = plot_lyapunov_history(lorenz)

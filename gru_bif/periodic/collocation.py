@@ -414,7 +414,7 @@ class CollocationProblem(AbstractContinuationProblem):
         `ts ∈ [0, T]` (both ends included, so the curve closes)."""
         return _orbit(self, jnp.asarray(u), int(n))
 
-    def _fine(self, X, per_interval: int):
+    def interval_samples(self, X, per_interval: int):
         """Values on `per_interval` equally spaced local points of every interval:
         `(N * per_interval, d)`."""
         sloc = jnp.arange(per_interval, dtype=X.dtype) / per_interval

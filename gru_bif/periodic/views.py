@@ -173,7 +173,7 @@ class CycleBranch(eqx.Module):
 @eqx.filter_jit
 def _view_arrays(problem: CollocationProblem, x, samples: int):
     X, T, _ = problem.split(x)
-    fine = jax.vmap(lambda xx: problem._fine(xx, samples))(X)
+    fine = jax.vmap(lambda xx: problem.interval_samples(xx, samples))(X)
     return X, T, jnp.min(fine, axis=1), jnp.max(fine, axis=1)
 
 

@@ -17,9 +17,9 @@ from .._custom_types import Args
 
 def resolve_field(f_or_problem_or_gru, args) -> tuple[Callable, Args]:
     """`(f, args)` from a vector field, a `Problem` or a `GRU` (and its input)."""
-    from ..simulate import _resolve_field
+    from ..simulate import resolve_field
 
-    return _resolve_field(f_or_problem_or_gru, args)
+    return resolve_field(f_or_problem_or_gru, args)
 
 
 def is_gru_field(f) -> bool:
@@ -168,10 +168,10 @@ def region_counts(problem, param2, p1s, p2s, *, guesses=None, max_equilibria: in
     `(number, number stable)`, each of shape `(len(p2s), len(p1s))`, from one vmapped
     `find_equilibria` per grid row. `guesses` default: a 7^d grid in `(−1, 1)^d`
     (enough for GRUs, whose equilibria lie in the cube)."""
-    from ..bifurcations.curves import _resolve_param2
+    from ..curves.base import resolve_param2
     from ..equilibria import find_equilibria
 
-    param2 = _resolve_param2(problem, param2)
+    param2 = resolve_param2(problem, param2)
     d = None
     if guesses is None:
         for dd in range(1, 65):
@@ -203,7 +203,7 @@ def cycle_profile(view, k: int, n: int = 8) -> np.ndarray:
     """The states of special cycle `k` of a `CycleBranch` at `n` points per mesh interval
     (for its extrema): `(ntst·n, d)`."""
     u = np.append(np.asarray(view.special.x[k]), float(view.special.p[k]))
-    return np.asarray(view.problem._fine(view.problem.split(u)[0], n))
+    return np.asarray(view.problem.interval_samples(view.problem.split(u)[0], n))
 
 
 def saddle_directions(hp, u, coords, size: float) -> list[tuple[np.ndarray, bool]]:

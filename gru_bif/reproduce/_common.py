@@ -170,9 +170,9 @@ def _find_equilibria(*args, **kwargs):
 
 
 def _checked(branch):
-    from ..continuation.api import _fatal
+    from ..continuation.api import start_failed
 
-    if bool(_fatal(branch.result)):
+    if bool(start_failed(branch.result)):
         raise RuntimeError(f"continuation could not start: {branch.message}")
     return branch
 

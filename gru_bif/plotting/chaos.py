@@ -1,22 +1,19 @@
 """Pictures of Lyapunov computations (`gru_bif.chaos`): running estimates and chaos maps.
 
 Draws only: the exponents are computed by `gru_bif.chaos.lyapunov_spectrum` and
-`gru_bif.chaos.chaos_map`. Imports matplotlib, numpy and the chaos package only.
+`gru_bif.chaos.chaos_map`. matplotlib is imported when a picture is drawn.
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from .chaos import ChaosMap, LyapunovSpectrum
 
-
-def plot_lyapunov_history(spec: LyapunovSpectrum, ax=None, *, labels=None):
+def plot_lyapunov_history(spec, ax=None, *, labels=None):
     """The running estimate of every exponent against the averaging time, with the final
     value and its convergence estimate (`± error`) as a band.
 
     **Arguments:**
 
-    - `spec`: one (unbatched) `LyapunovSpectrum`.
+    - `spec`: one (unbatched) `gru_bif.chaos.LyapunovSpectrum`.
     - `ax`: a matplotlib `Axes` (default: a new figure's).
     - `labels`: one label per exponent (default `λ1`, `λ2`, ...).
 
@@ -31,6 +28,8 @@ def plot_lyapunov_history(spec: LyapunovSpectrum, ax=None, *, labels=None):
         )
     lam, err = np.asarray(spec.exponents), np.asarray(spec.error)
     if ax is None:
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots(figsize=(6, 3.5))
     labels = labels or [f"λ{i + 1}" for i in range(hist.shape[1])]
     for i in range(hist.shape[1]):
@@ -44,13 +43,13 @@ def plot_lyapunov_history(spec: LyapunovSpectrum, ax=None, *, labels=None):
     return ax
 
 
-def plot_chaos_map(cmap: ChaosMap, ax=None, *, grid=None, xlabel="parameter"):
+def plot_chaos_map(cmap, ax=None, *, grid=None, xlabel="parameter"):
     """`λ1` against a one-dimensional grid, with its convergence estimate as error bars;
     grid points judged chaotic in red, the others in grey, failures as crosses at 0.
 
     **Arguments:**
 
-    - `cmap`: a `ChaosMap`.
+    - `cmap`: a `gru_bif.chaos.ChaosMap`.
     - `ax`: a matplotlib `Axes` (default: a new figure's).
     - `grid`: the x values (default `cmap.grid`, which must then be one-dimensional).
     - `xlabel`: the x-axis label.
@@ -68,6 +67,8 @@ def plot_chaos_map(cmap: ChaosMap, ax=None, *, grid=None, xlabel="parameter"):
     chaotic = np.asarray(cmap.chaotic)
     ok = np.asarray(cmap.successful)
     if ax is None:
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots(figsize=(6, 3.5))
     ax.axhline(0.0, color="k", lw=0.6)
     ax.plot(x[ok], lam[ok], color="0.6", lw=0.8, zorder=1)
