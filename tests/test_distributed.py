@@ -222,3 +222,20 @@ def test_two_processes_give_the_results_of_one(tmp_path):
     for row in (2, 3):
         hopf = np.sort(p[row][kinds[row] == 2])
         assert hopf.size == 2 and abs(hopf[0] + hopf[1]) < 1e-10, hopf
+
+
+def test_cli_census_checkpoint_and_process_options(tmp_path, capsys):
+    from gru_bif.cli import main
+
+    with pytest.raises(SystemExit, match="together"):
+        main(["census", "--coordinator", "127.0.0.1:1", "--num-networks", "2"])
+    args = ["census", "--scales", "1", "3", "--num-networks", "3", "--grid", "4",
+            "--checkpoint", str(tmp_path / "ck"), "--chunk-size", "4",
+            "--out", str(tmp_path / "c.json")]
+    assert main(args) == 0
+    first = capsys.readouterr()
+    assert "chunk 2/2 computed" in first.err and "Census of 3" in first.out
+    assert main(args) == 0  # again: every chunk read from the folder, the same table
+    second = capsys.readouterr()
+    assert "chunk 1/2 read" in second.err and "chunk 2/2 read" in second.err
+    assert first.out == second.out
