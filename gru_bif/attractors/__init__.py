@@ -1,0 +1,12 @@
+"""Attractors from samples: basins, basin fractions, basin maps and their global
+continuation over a parameter (issue #20)."""
+
+from .find import (
+    ATTRACTOR_KINDS as ATTRACTOR_KINDS,
+    LABEL_REASONS as LABEL_REASONS,
+    Attractors as Attractors,
+    basin_fractions as basin_fractions,
+    find_attractors as find_attractors,
+    orbit_distance as orbit_distance,
+    sample_box as sample_box,
+)
