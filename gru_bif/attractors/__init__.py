@@ -10,3 +10,8 @@ from .find import (
     orbit_distance as orbit_distance,
     sample_box as sample_box,
 )
+from .global_continuation import (
+    AttractorEvent as AttractorEvent,
+    GlobalContinuation as GlobalContinuation,
+    continue_attractors as continue_attractors,
+)
