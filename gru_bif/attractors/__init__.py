@@ -15,3 +15,19 @@ from .global_continuation import (
     GlobalContinuation as GlobalContinuation,
     continue_attractors as continue_attractors,
 )
+from .basin_map import BasinMap as BasinMap, basin_map as basin_map
+
+__all__ = [
+    "ATTRACTOR_KINDS",
+    "LABEL_REASONS",
+    "AttractorEvent",
+    "Attractors",
+    "BasinMap",
+    "GlobalContinuation",
+    "basin_fractions",
+    "basin_map",
+    "continue_attractors",
+    "find_attractors",
+    "orbit_distance",
+    "sample_box",
+]
