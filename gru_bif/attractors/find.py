@@ -428,17 +428,26 @@ def _newton(F, y, steps):
     return jax.lax.fori_loop(0, steps, body, y)
 
 
+class _Frozen(eqx.Module):
+    """The vector field, set to zero outside the ball `max|x| <= radius`: a trajectory
+    that escapes stops there (cheaper to compile than a Diffrax event)."""
+
+    f: Callable
+    radius: float = eqx.field(static=True)
+
+    def __call__(self, t, y, args):
+        v = self.f(t, y, args)
+        if not np.isfinite(self.radius):
+            return v
+        return jnp.where(jnp.max(jnp.abs(y)) > self.radius, jnp.zeros_like(v), v)
+
+
 def _analyse_one(f, args, x0, s: _Settings) -> _Sample:
     dtype = x0.dtype
     d = x0.shape[0]
     ts = s.t_transient + jnp.linspace(0.0, s.t_sample, s.n_sample, dtype=dtype)
-    event = None
-    if np.isfinite(s.escape_radius):
-        event = diffrax.Event(
-            lambda t, y, args, **kw: jnp.max(jnp.abs(y)) > s.escape_radius
-        )
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(f),
+        diffrax.ODETerm(_Frozen(f, s.escape_radius)),
         s.solver,
         t0=jnp.zeros((), dtype),
         t1=ts[-1],
@@ -449,11 +458,11 @@ def _analyse_one(f, args, x0, s: _Settings) -> _Sample:
         stepsize_controller=diffrax.PIDController(rtol=s.rtol, atol=s.atol),
         max_steps=s.max_steps,
         throw=False,
-        event=event,
     )
     X = sol.ys
-    escaped = sol.result == diffrax.RESULTS.event_occurred
     ok = (sol.result == diffrax.RESULTS.successful) & jnp.all(jnp.isfinite(X))
+    escaped = ok & (jnp.max(jnp.abs(X[-1])) > s.escape_radius)
+    ok = ok & ~escaped
     X = jnp.where(ok, X, x0[None, :])
 
     def F(y):
@@ -578,6 +587,8 @@ def _spacing(orbit):
 
 @eqx.filter_jit
 def _group(samples: _Sample, s: _Settings):
+    """Greedy grouping over all samples; returns the representatives' samples `(K, ...)`
+    and the labels."""
     K = s.capacity
     status = samples.status
     N = status.shape[0]
@@ -625,74 +636,95 @@ def _group(samples: _Sample, s: _Settings):
         jnp.full((K,), -1, jnp.int32),
         jnp.full((N,), -1, jnp.int32),
     )
-    count, remaining, reps, labels = jax.lax.while_loop(cond, body, init)
-    return count, remaining, reps, labels
+    _, remaining, reps, labels = jax.lax.while_loop(cond, body, init)
+    rep_samples = jax.tree.map(lambda a: a[jnp.maximum(reps, 0)], samples)
+    return rep_samples, reps, remaining, labels
 
 
 # --------------------------------------------------------------------------- representatives
 
 
-def _polish_period(f, args, x, T, s: _Settings):
-    """Newton on the return time `(φ_t(x) − x)·f(x) = 0` near `T`, on a dense solution."""
+def _polish_cycle(f, args, x, T, s: _Settings):
+    """Newton on the return time `(φ_T(x) − x)·f(x) = 0` from the estimate `T` (each
+    iteration one integration over `[0, T]`, saved at `n_orbit + 1` equally spaced
+    times), then the orbit over the polished period. Returns `(T, orbit)`."""
     dtype = x.dtype
-    sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(f),
-        s.solver,
-        t0=jnp.zeros((), dtype),
-        t1=1.5 * T,
-        dt0=None,
-        y0=x,
-        args=args,
-        saveat=diffrax.SaveAt(dense=True, t1=True),
-        stepsize_controller=diffrax.PIDController(rtol=s.rtol, atol=s.atol),
-        max_steps=s.max_steps,
-        throw=False,
-    )
     fx = f(0.0, x, args)
+    unit = jnp.linspace(0.0, 1.0, s.n_orbit + 1, dtype=dtype)
 
-    def body(_, t):
-        xt = sol.evaluate(t)
-        g = jnp.dot(xt - x, fx)
-        dg = jnp.dot(f(0.0, xt, args), fx)
-        t_new = t - g / jnp.where(dg != 0, dg, 1.0)
-        return jnp.clip(t_new, 0.5 * T, 1.49 * T)
+    def flow(T):
+        sol = diffrax.diffeqsolve(
+            diffrax.ODETerm(f),
+            s.solver,
+            t0=jnp.zeros((), dtype),
+            t1=T,
+            dt0=None,
+            y0=x,
+            args=args,
+            saveat=diffrax.SaveAt(ts=unit * T),
+            stepsize_controller=diffrax.PIDController(rtol=s.rtol, atol=s.atol),
+            max_steps=s.max_steps,
+            throw=False,
+        )
+        return sol.ys, sol.result == diffrax.RESULTS.successful
 
-    t = jax.lax.fori_loop(0, 8, body, T)
-    good = (sol.result == diffrax.RESULTS.successful) & jnp.isfinite(t)
-    return jnp.where(good, t, T)
+    def body(_, c):
+        T, _, _ = c
+        ys, ok = flow(T)
+        xT = ys[-1]
+        g = jnp.dot(xT - x, fx)
+        dg = jnp.dot(f(0.0, xT, args), fx)
+        T_new = jnp.clip(T - g / jnp.where(dg != 0, dg, 1.0), 0.5 * T, 1.5 * T)
+        T_new = jnp.where(ok & jnp.isfinite(T_new), T_new, T)
+        return T_new, ys, ok
+
+    ys0 = jnp.zeros((s.n_orbit + 1, x.shape[0]), dtype)
+    T1, _, _ = jax.lax.fori_loop(0, 4, body, (T, ys0, jnp.asarray(True)))
+    ys, ok = flow(T1)
+    good = ok & jnp.isfinite(T1) & jnp.all(jnp.isfinite(ys))
+    return jnp.where(good, T1, T), ys[:-1], good
 
 
 @eqx.filter_jit
-def _finish(f, args, samples: _Sample, count, remaining, reps, labels, s: _Settings):
-    K = s.capacity
-    N = labels.shape[0]
-    d = samples.point.shape[1]
+def _representatives(f, args, rep: _Sample, reps, s: _Settings, polish: bool):
+    """Eigenvalues of the fixed points, polished periods and orbits of the cycles
+    (`polish`, static: whether there are cycles; without, nothing is integrated)."""
     valid = reps >= 0
-    idx = jnp.maximum(reps, 0)
-    kind = jnp.where(valid, samples.status[idx], -1)
-    x = jnp.where(valid[:, None], samples.point[idx], jnp.nan)
-    orbit = jnp.where(valid[:, None, None], samples.orbit[idx], jnp.nan)
-    features = jnp.where(valid[:, None], samples.features[idx], jnp.nan)
-    period = jnp.where(valid & (kind == CYCLE), samples.period[idx], jnp.nan)
+    kind = jnp.where(valid, rep.status, -1)
+    x = jnp.where(valid[:, None], rep.point, jnp.nan)
+    orbit = jnp.where(valid[:, None, None], rep.orbit, jnp.nan)
+    features = jnp.where(valid[:, None], rep.features, jnp.nan)
 
-    # fixed points: eigenvalues and type; unstable ones are not attractors
     is_fp = valid & (kind == FIXED_POINT)
     safe_x = jnp.where(is_fp[:, None], x, 0.0)
     jac = jax.vmap(jax.jacfwd(lambda y: f(0.0, y, args)))(safe_x)
     jac = jnp.where(is_fp[:, None, None] & jnp.isfinite(jac), jac, 0.0)
     eig = jnp.linalg.eigvals(jac)
     eig = jnp.where(is_fp[:, None], eig, jnp.nan)
-    eq_type = jnp.where(is_fp, classify_eigenvalues(eig, hyperbolic_tol=s.hyperbolic_tol), -1)
+    eq_type = jnp.where(
+        is_fp, classify_eigenvalues(eig, hyperbolic_tol=s.hyperbolic_tol), -1
+    )
     unstable = is_fp & jnp.any(jnp.real(eig) > s.hyperbolic_tol, axis=-1)
 
-    # cycles: polish the period of each representative
     is_cyc = valid & (kind == CYCLE)
-    x_c = jnp.where(is_cyc[:, None], x, samples.point[0] * 0 + 1.0)
-    T_c = jnp.where(is_cyc, period, 1.0)
-    T_pol = jax.vmap(lambda xx, TT: _polish_period(f, args, xx, TT, s))(x_c, T_c)
+    if not polish:
+        period = jnp.where(is_cyc, rep.period, jnp.nan)
+        return kind, x, orbit, period, eig, eq_type, unstable, features
+    x_c = jnp.where(is_cyc[:, None], rep.point, 1.0)
+    T_c = jnp.where(is_cyc, rep.period, 1.0)
+    T_pol, orb_pol, good = jax.vmap(lambda xx, TT: _polish_cycle(f, args, xx, TT, s))(
+        x_c, T_c
+    )
     period = jnp.where(is_cyc, T_pol, jnp.nan)
+    orbit = jnp.where((is_cyc & good)[:, None, None], orb_pol, orbit)
+    return kind, x, orbit, period, eig, eq_type, unstable, features
 
-    # drop unstable equilibria; compact the rows
+
+@eqx.filter_jit
+def _assemble(parts, reps, remaining, labels, reason, final, n_true):
+    kind, x, orbit, period, eig, eq_type, unstable, features = parts
+    K = reps.shape[0]
+    valid = reps >= 0
     keep = valid & ~unstable
     order = jnp.argsort(~keep, stable=True)
     new_of_old = jnp.zeros((K,), jnp.int32).at[order].set(jnp.arange(K, dtype=jnp.int32))
@@ -700,19 +732,20 @@ def _finish(f, args, samples: _Sample, count, remaining, reps, labels, s: _Setti
     lab_safe = jnp.maximum(labels, 0)
     kept = lab_ok & keep[lab_safe]
     new_labels = jnp.where(kept, new_of_old[lab_safe], -1)
-    reason = samples.reason
     reason = jnp.where(lab_ok & unstable[lab_safe], UNSTABLE_EQUILIBRIUM, reason)
     reason = jnp.where(remaining, CAPACITY_EXCEEDED, reason)
+    active = jnp.arange(labels.shape[0]) < n_true
+    new_labels = jnp.where(active, new_labels, -1)
+
+    keep_o = keep[order]
 
     def take(a, fill):
         a = a[order]
-        m = keep[order]
-        return jnp.where(m.reshape(m.shape + (1,) * (a.ndim - 1)), a, fill)
+        return jnp.where(keep_o.reshape(keep_o.shape + (1,) * (a.ndim - 1)), a, fill)
 
-    keep_o = keep[order]
     n_in = jnp.sum(new_labels[None, :] == jnp.arange(K)[:, None], axis=1)
-    frac = n_in / N
-    se = jnp.sqrt(frac * (1 - frac) / N)
+    frac = n_in / n_true
+    se = jnp.sqrt(frac * (1 - frac) / n_true)
     return Attractors(
         kind=take(kind, -1),
         x=take(x, jnp.nan),
@@ -727,10 +760,10 @@ def _finish(f, args, samples: _Sample, count, remaining, reps, labels, s: _Setti
         standard_errors=se,
         valid=keep_o,
         count=jnp.sum(keep).astype(jnp.int32),
-        truncated=jnp.any(remaining),
+        truncated=jnp.any(remaining & active),
         labels=new_labels.astype(jnp.int32),
         reason=reason.astype(jnp.int32),
-        final_state=samples.final,
+        final_state=final,
     )
 
 
@@ -876,24 +909,41 @@ def find_attractors(
         capacity=int(max_attractors),
         solver=diffrax.Tsit5() if solver is None else solver,
     )
+    n_true = states.shape[0]
     samples = _analyse_samples(f, args, states, s, chunk_size)
-    count, remaining, reps, labels = _group(samples, s)
-    return _finish(f, args, samples, count, remaining, reps, labels, s)
+    rep, reps, remaining, labels = _group(samples, s)
+    has_cycles = bool(jnp.any((reps >= 0) & (rep.status == CYCLE)))
+    parts = _representatives(f, args, rep, reps, s, has_cycles)
+    att = _assemble(parts, reps, remaining, labels, samples.reason, samples.final,
+                    n_true)
+    if samples.status.shape[0] == n_true:
+        return att
+    return eqx.tree_at(
+        lambda a: (a.labels, a.reason, a.final_state),
+        att,
+        (att.labels[:n_true], att.reason[:n_true], att.final_state[:n_true]),
+    )
+
+
+def _bucket(n: int) -> int:
+    """Round up to a power of two (at least 16), so that few shapes compile."""
+    return max(16, 1 << (max(n, 1) - 1).bit_length())
 
 
 def _analyse_samples(f, args, states, s: _Settings, chunk_size) -> _Sample:
-    """Integrate and examine every state, in chunks of `chunk_size` (the last one padded
-    with copies of its last state, which are dropped)."""
+    """Integrate and examine every state, in chunks of `chunk_size` (at most; fewer
+    states are padded to a power of two). Padding rows (copies of the last state) get
+    the status `-1` and are never grouped."""
     N = states.shape[0]
-    if chunk_size is None or int(chunk_size) >= N:
-        return _analyse_chunk(f, args, states, s)
-    c = int(chunk_size)
-    parts = []
-    for start in range(0, N, c):
-        X = states[start:start + c]
-        n = X.shape[0]
-        if n < c:
-            X = jnp.concatenate([X, jnp.repeat(X[-1:], c - n, axis=0)], axis=0)
-        out = _analyse_chunk(f, args, X, s)
-        parts.append(jax.tree.map(lambda a: a[:n], out))
-    return jax.tree.map(lambda *a: jnp.concatenate(a, axis=0), *parts)
+    c = _bucket(N) if chunk_size is None else min(int(chunk_size), _bucket(N))
+    n_pad = -(-N // c) * c
+    if n_pad > N:
+        states = jnp.concatenate([states, jnp.repeat(states[-1:], n_pad - N, axis=0)])
+    parts = [_analyse_chunk(f, args, states[i:i + c], s) for i in range(0, n_pad, c)]
+    out = parts[0] if len(parts) == 1 else jax.tree.map(
+        lambda *a: jnp.concatenate(a, axis=0), *parts
+    )
+    if n_pad > N:
+        status = jnp.where(jnp.arange(n_pad) < N, out.status, -1)
+        out = eqx.tree_at(lambda o: o.status, out, status)
+    return out
