@@ -10,6 +10,10 @@ Tsit5 with rtol 1e-8 / atol 1e-10, chunks of 4096 states):
 - `cycle`: the limit-cycle network `U_h = 3·R(π/6)` (one attracting cycle; its period
   polished by Newton on the return time).
 
+Each case runs with the default settings at every size, and with a lighter tail
+(*light*: transient 100, tail 50 time units at 251 samples) at the largest size: the
+cost is mostly the tail (saving `n_sample` states inside the adaptive solve).
+
 Each case and size runs in a fresh process: *cold* is the first call (trace + compile +
 run), *compile* the backend compilation time JAX reports for it (summed over its
 programs), *warm* the median of `--repeats` further calls with new states of the same
@@ -31,6 +35,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C  # noqa: E402
 
 CASES = ("fixed_points", "cycle")
+# find_attractors settings: the defaults, and a lighter tail (periods up to 25)
+SETTINGS = {
+    "default": {},
+    "light": {"t_transient": 100.0, "t_sample": 50.0, "n_sample": 251},
+}
 
 
 def child(args) -> None:
@@ -62,7 +71,7 @@ def child(args) -> None:
         X = sample_box(jax.random.PRNGKey(seed), [-1.0, -1.0], [1.0, 1.0], n)
         X.block_until_ready()
         t = time.perf_counter()
-        att = find_attractors(gru, None, X)
+        att = find_attractors(gru, None, X, **SETTINGS[args.settings])
         jax.block_until_ready(att)
         return time.perf_counter() - t, att
 
@@ -94,6 +103,7 @@ def main() -> None:
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--case", default="fixed_points", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=1024, help=argparse.SUPPRESS)
+    ap.add_argument("--settings", default="default", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args)
@@ -103,19 +113,21 @@ def main() -> None:
         args.repeats = 1
     meta = C.machine()
     rows = []
-    for case in CASES:
-        for n in sizes:
-            t0 = time.perf_counter()
-            r = C.run_child(
-                [os.path.abspath(__file__), "--child", "1", "--case", case, "--n", str(n),
-                 "--repeats", str(args.repeats)],
-                env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
-            r.update(case=case, n=n)
-            rows.append(r)
-            print(f"[basins] {case:12s} N={n:6d} {str(r.get('status'))[:40]:8s} cold "
-                  f"{C.fmt_time(r.get('cold'))}, warm {C.fmt_time(r.get('warm'))}, "
-                  f"{r.get('states_per_second', float('nan')):.0f} states/s "
-                  f"({time.perf_counter() - t0:.1f} s)", flush=True)
+    variants = [(c, n, "default") for c in CASES for n in sizes]
+    if not args.quick:
+        variants += [(c, max(sizes), "light") for c in CASES]
+    for case, n, settings in variants:
+        t0 = time.perf_counter()
+        r = C.run_child(
+            [os.path.abspath(__file__), "--child", "1", "--case", case, "--n", str(n),
+             "--repeats", str(args.repeats), "--settings", settings],
+            env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+        r.update(case=case, n=n, settings=settings)
+        rows.append(r)
+        print(f"[basins] {case:12s} {settings:8s} N={n:6d} {str(r.get('status'))[:40]:8s} cold "
+              f"{C.fmt_time(r.get('cold'))}, warm {C.fmt_time(r.get('warm'))}, "
+              f"{r.get('states_per_second', float('nan')):.0f} states/s "
+              f"({time.perf_counter() - t0:.1f} s)", flush=True)
     meta["load_average_at_end"] = C.load_average()
     data = {"meta": meta, "rows": rows}
     md = C.header("Basins of attraction: find_attractors on 2-D GRUs (CPU)", meta)
@@ -126,17 +138,20 @@ def main() -> None:
         f"{args.repeats} calls with new states. Load at end: "
         f"{meta['load_average_at_end']} (shared machine: timings are noisy).",
         "",
-        "| case | N | cold | compile | warm | states/s | attractors | fractions |",
-        "|---|---|---|---|---|---|---|---|",
+        "Settings *light*: transient 100, tail 50 at 251 samples (periods up to 25).",
+        "",
+        "| case | settings | N | cold | compile | warm | states/s | attractors | fractions |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if r.get("status") != "ok":
-            md.append(f"| {r['case']} | {r['n']} | {r.get('status')} | | | | | |")
+            md.append(f"| {r['case']} | {r['settings']} | {r['n']} | {r.get('status')} "
+                      "| | | | | |")
             continue
         kinds = ", ".join(r["kinds"])
         fr = ", ".join(f"{v:.3f}" for v in r["fractions"])
         md.append(
-            f"| {r['case']} | {r['n']} | {C.fmt_time(r['cold'])} | "
+            f"| {r['case']} | {r['settings']} | {r['n']} | {C.fmt_time(r['cold'])} | "
             f"{C.fmt_time(r['compile'])} | {C.fmt_time(r['warm'])} | "
             f"{r['states_per_second']:.0f} | {r['attractors']} ({kinds}) | {fr} |")
     C.write(args.out, "basins", data, md)
