@@ -71,6 +71,11 @@ def test_bistable_fractions_closed_form(bistable_run):
     assert LABEL_REASONS[int(att.reason[0])] == "unstable_equilibrium"
     # eigenvalues of the sinks: f'(±1) = −2
     np.testing.assert_allclose(np.real(np.asarray(att.eigenvalues)[:2, 0]), -2.0, atol=1e-9)
+    # matched to the equilibria
+    eq = gru_bif.find_equilibria(bistable, None, jnp.array([[-0.9], [0.1], [1.2]]))
+    att_eq = find_attractors(bistable, None, X[:256], equilibria=eq, **FAST)
+    ei = np.asarray(att_eq.equilibrium_index)[: int(att_eq.count)]
+    np.testing.assert_allclose(np.asarray(eq.x)[ei], np.asarray(att_eq.x)[: int(att_eq.count)])
     # the helper agrees
     fr, se2 = basin_fractions(lab, 2)
     np.testing.assert_allclose(fr, np.asarray(att.fractions)[:2])

@@ -53,7 +53,7 @@ import lineax as lx
 import numpy as np
 
 from .._custom_types import Args, Array, Bool, Float, Int
-from ..equilibria import classify_eigenvalues
+from ..equilibria import Equilibria, classify_eigenvalues
 from ..models.gru import GRU, gru_vector_field
 from ..problem import Problem
 
@@ -124,6 +124,8 @@ class Attractors(eqx.Module):
     - `features`: `(K, 4d)` the signature: mean, standard deviation, minimum and maximum
         of each coordinate over the representative's tail.
     - `sample_index`: `(K,)` the representative sample.
+    - `equilibrium_index`: `(K,)` for a fixed point, the row of the `equilibria`
+        passed to `find_attractors` that it matches (`-1`: none, or none passed).
     - `num_samples_in_basin`: `(K,)`; `fractions`: `(K,)` basin fractions `n/N`;
         `standard_errors`: `(K,)` `√(f(1 − f)/N)` (zero for padding).
     - `valid`: `(K,)` which rows hold an attractor; `count`: how many.
@@ -142,6 +144,7 @@ class Attractors(eqx.Module):
     equilibrium_type: Int[Array, " K"]
     features: Float[Array, "K F"]
     sample_index: Int[Array, " K"]
+    equilibrium_index: Int[Array, " K"]
     num_samples_in_basin: Int[Array, " K"]
     fractions: Float[Array, " K"]
     standard_errors: Float[Array, " K"]
@@ -755,6 +758,7 @@ def _assemble(parts, reps, remaining, labels, reason, final, n_true):
         equilibrium_type=take(eq_type, -1),
         features=take(features, jnp.nan),
         sample_index=take(reps, -1),
+        equilibrium_index=jnp.full((K,), -1, jnp.int32),
         num_samples_in_basin=n_in.astype(jnp.int32),
         fractions=frac,
         standard_errors=se,
@@ -801,6 +805,7 @@ def find_attractors(
     cycle_tol: float = 1e-2,
     other_tol: float = 0.05,
     hyperbolic_tol: "float | None" = None,
+    equilibria: "Equilibria | None" = None,
 ) -> Attractors:
     """Find the attractors reached from many initial states, label every state by its
     attractor, and estimate the basin fractions (see the module docstring for how
@@ -844,6 +849,9 @@ def find_attractors(
         times the attractor's extent (default 0.05).
     - `hyperbolic_tol`: eigenvalues with `|Re λ|` below this count as zero (default
         `eps^(1/3)`, see `gru_bif.classify`).
+    - `equilibria`: a `gru_bif.Equilibria` of the same system (from
+        `gru_bif.find_equilibria`): each fixed point is matched to the nearest of them
+        within `max(dedup_tol, 1e-6)·(1 + max|x|)` (`Attractors.equilibrium_index`).
 
     **Returns:**
 
@@ -853,6 +861,12 @@ def find_attractors(
 
     `ValueError` for states of the wrong shape or with NaN/inf, a vector field that does
     not match the states' dimension, or bad settings.
+
+    This front door runs on the host (it splits the states into chunks, and compiles the
+    polishing of cycles only where cycles were found); call it with concrete values,
+    not under `jax.jit`/`jax.vmap`. Every compiled stage (integration and recognition of
+    a chunk, grouping, representatives) has fixed shapes: the same shapes, field and
+    settings reuse the compiled programs, e.g. over a parameter grid.
 
     !!! example
 
@@ -916,6 +930,8 @@ def find_attractors(
     parts = _representatives(f, args, rep, reps, s, has_cycles)
     att = _assemble(parts, reps, remaining, labels, samples.reason, samples.final,
                     n_true)
+    if equilibria is not None:
+        att = _match_equilibria(att, equilibria, max(s.dedup_tol, 1e-6))
     if samples.status.shape[0] == n_true:
         return att
     return eqx.tree_at(
@@ -923,6 +939,29 @@ def find_attractors(
         att,
         (att.labels[:n_true], att.reason[:n_true], att.final_state[:n_true]),
     )
+
+
+def _match_equilibria(att: Attractors, equilibria: Equilibria, tol: float) -> Attractors:
+    if not isinstance(equilibria, Equilibria):
+        raise ValueError(
+            "`equilibria` must be a gru_bif.Equilibria (from gru_bif.find_equilibria); "
+            f"got {type(equilibria).__name__}."
+        )
+    ex = np.asarray(equilibria.x)
+    ev = np.asarray(equilibria.valid)
+    x = np.asarray(att.x)
+    kind = np.asarray(att.kind)
+    if ex.ndim != 2 or ex.shape[1] != x.shape[1]:
+        raise ValueError(
+            f"`equilibria` have states of shape {ex.shape[1:]}, the system's are "
+            f"{x.shape[1:]}: pass the equilibria of the same system."
+        )
+    idx = np.full(kind.shape, -1, np.int32)
+    for i in np.nonzero(kind == FIXED_POINT)[0]:
+        dist = np.where(ev, np.max(np.abs(ex - x[i]), axis=1), np.inf)
+        if dist.size and dist.min() <= tol * (1 + np.max(np.abs(x[i]))):
+            idx[i] = int(np.argmin(dist))
+    return eqx.tree_at(lambda a: a.equilibrium_index, att, jnp.asarray(idx))
 
 
 def _bucket(n: int) -> int:
