@@ -105,8 +105,7 @@ def plot_basin_map(bm, *, ax=None, colors=None, show_attractors: bool = True,
         colors = [cmap(g % 10) for g in range(max(n, 1))]
     lab = np.asarray(bm.labels).astype(float)
     lab[lab < 0] = np.nan
-    cm = ListedColormap(list(colors)[: max(n, 1)])
-    cm.set_bad("white")
+    cm = ListedColormap(list(colors)[: max(n, 1)]).with_extremes(bad="white")
     ax.pcolormesh(np.asarray(bm.x), np.asarray(bm.y), lab, cmap=cm, vmin=-0.5,
                   vmax=max(n, 1) - 0.5, shading="nearest", alpha=0.6)
     a0, a1 = bm.axes

@@ -224,6 +224,51 @@ def test_hopf_birth_tied_to_located_hopf():
     assert (birth.p_exists, birth.p_gone) == (0.15, -0.15)
 
 
+# ---------------------------------------------------------------- other attractors
+
+
+def torus(t, x, args):
+    """Two uncoupled Hopf oscillators, frequencies 1 and √2: a quasi-periodic 2-torus
+    (radii 1) attracts everything but the invariant planes."""
+
+    def osc(u, v, w):
+        r2 = u * u + v * v
+        return jnp.stack([u - w * v - u * r2, w * u + v - v * r2])
+
+    return jnp.concatenate([osc(x[0], x[1], 1.0), osc(x[2], x[3], math.sqrt(2.0))])
+
+
+def test_quasi_periodic_torus_is_one_other_attractor():
+    X = sample_box(jax.random.PRNGKey(7), [-1.0] * 4, [1.0] * 4, 256)
+    att = find_attractors(torus, None, X, **FAST)
+    assert int(att.count) == 1 and att.kind_names == ["other"]
+    assert float(att.fractions[0]) == 1.0
+    # the signature: each coordinate ~ cos on the unit circle (mean 0, std 1/√2)
+    feats = np.asarray(att.features[0])
+    np.testing.assert_allclose(feats[:4], 0.0, atol=0.05)
+    np.testing.assert_allclose(feats[4:8], 1 / math.sqrt(2.0), atol=0.02)
+    # its tail lies on the torus
+    o = np.asarray(att.orbit[0])
+    np.testing.assert_allclose(np.hypot(o[:, 0], o[:, 1]), 1.0, atol=1e-6)
+    np.testing.assert_allclose(np.hypot(o[:, 2], o[:, 3]), 1.0, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_lorenz_is_one_chaotic_attractor():
+    def lorenz(t, x, args):
+        return jnp.stack([10 * (x[1] - x[0]), x[0] * (28 - x[2]) - x[1],
+                          x[0] * x[1] - 8 / 3 * x[2]])
+
+    X = sample_box(jax.random.PRNGKey(8), [-10.0, -10.0, 10.0], [10.0, 10.0, 30.0], 32)
+    att = find_attractors(lorenz, None, X, t_transient=50.0, t_sample=100.0,
+                          n_sample=2001, max_steps=2**17, rtol=1e-6, atol=1e-8)
+    assert int(att.count) == 1 and att.kind_names == ["other"]
+    # a chaotic tail's extremes fluctuate: one may look as if it still shrinks
+    assert float(att.fractions[0]) >= 0.9
+    assert set(att.reason_counts()) <= {"assigned", "not_converged"}
+    assert 22 < float(att.x[0, 2]) < 25  # the mean of z on the Lorenz attractor
+
+
 # ---------------------------------------------------------------- plots
 
 

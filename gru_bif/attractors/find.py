@@ -12,7 +12,9 @@ in chunks), looks at the tail of each trajectory after a transient and recognise
   `"unstable_equilibrium"`;
 - a **cycle**: the tail returns twice to its first state through the hyperplane through
   it orthogonal to the flow (a Poincaré section), each time within `return_tol` of the
-  orbit's diameter, after times `T` and `≈ 2T`. The period is estimated from the two
+  orbit's diameter, after times `T` and `≈ 2T`, and the whole tail repeats itself
+  after `T` to the same tolerance (a chaotic tail may shadow an unstable cycle for two
+  turns, not for the whole tail). The period is estimated from the two
   returns (linear interpolation between samples), the orbit resampled uniformly in phase
   at `n_orbit` points (cubic Hermite interpolation with the vector field as derivative),
   and for each distinct cycle the period is polished by Newton's method on the return
@@ -22,7 +24,9 @@ in chunks), looks at the tail of each trajectory after a transient and recognise
 - **another attractor** (quasi-periodic, chaotic): a tail that is neither, and does not
   shrink (the box spanned by its second half is at least `1 − decay_tol` of the box of
   its first half). It is recognised by a signature of histogram features: the mean,
-  standard deviation, minimum and maximum of each coordinate over the tail. A tail that
+  standard deviation and 5 % and 95 % quantiles of each coordinate over the tail
+  (quantiles rather than the extremes, which fluctuate from one chaotic tail to
+  the next). A tail that
   still shrinks has not converged: label `-1`, reason `"not_converged"` (increase
   `t_transient`).
 
@@ -121,8 +125,8 @@ class Attractors(eqx.Module):
     - `eigenvalues`: `(K, d)` complex eigenvalues of the Jacobian at each fixed point
         (NaN for the others); `equilibrium_type`: `(K,)` their type codes, indices into
         `gru_bif.EQUILIBRIUM_TYPES` (`-1` for the others).
-    - `features`: `(K, 4d)` the signature: mean, standard deviation, minimum and maximum
-        of each coordinate over the representative's tail.
+    - `features`: `(K, 4d)` the signature: mean, standard deviation, 5 % and 95 %
+        quantiles of each coordinate over the representative's tail.
     - `sample_index`: `(K,)` the representative sample.
     - `equilibrium_index`: `(K,)` for a fixed point, the row of the `equilibria`
         passed to `find_attractors` that it matches (`-1`: none, or none passed).
@@ -511,6 +515,12 @@ def _analyse_one(f, args, x0, s: _Settings) -> _Sample:
 
     t1, miss1 = ret(i1)
     t2, miss2 = ret(i2)
+    # the whole tail repeats after the period (a chaotic tail can shadow an unstable
+    # cycle for two turns, never for the whole tail)
+    T_est = jnp.where(has2, t2 / 2, t_rel[-1])
+    shifted = _hermite(t_rel, X, FX, jnp.minimum(t_rel + T_est, t_rel[-1]))
+    inside = t_rel + T_est <= t_rel[-1]
+    repeat = jnp.max(jnp.where(inside, jnp.sqrt(jnp.sum((shifted - X) ** 2, axis=1)), 0.0))
     is_cycle = (
         ok
         & ~is_fp
@@ -519,6 +529,7 @@ def _analyse_one(f, args, x0, s: _Settings) -> _Sample:
         & (miss1 <= s.return_tol * diam)
         & (miss2 <= s.return_tol * diam)
         & (jnp.abs(t2 - 2 * t1) <= 0.05 * t1)
+        & (repeat <= s.return_tol * diam)
         & (diam > 0)
     )
     period = jnp.where(is_cycle, t2 / 2, jnp.nan)
@@ -533,7 +544,8 @@ def _analyse_one(f, args, x0, s: _Settings) -> _Sample:
     stationary = ext2 >= (1.0 - s.decay_tol) * ext1
     is_other = ok & ~is_fp & ~is_cycle & stationary & (speed_end > s.fp_tol)
     features = jnp.concatenate(
-        [jnp.mean(X, 0), jnp.std(X, 0), jnp.min(X, 0), jnp.max(X, 0)]
+        [jnp.mean(X, 0), jnp.std(X, 0), jnp.quantile(X, 0.05, axis=0),
+         jnp.quantile(X, 0.95, axis=0)]
     )
     sub = jnp.linspace(0, s.n_sample - 1, s.n_orbit).astype(jnp.int32)
     status = jnp.where(
@@ -803,7 +815,7 @@ def find_attractors(
     decay_tol: float = 0.1,
     dedup_tol: "float | None" = None,
     cycle_tol: float = 1e-2,
-    other_tol: float = 0.05,
+    other_tol: float = 0.1,
     hyperbolic_tol: "float | None" = None,
     equilibria: "Equilibria | None" = None,
 ) -> Attractors:
@@ -846,7 +858,8 @@ def find_attractors(
         spacing plus `cycle_tol` times its extent, and their periods agree to
         `cycle_tol` relatively (default 1e-2).
     - `other_tol`: other attractors are one if their features agree to `other_tol`
-        times the attractor's extent (default 0.05).
+        times the attractor's extent (its largest 5–95 % quantile range; default
+        0.1: a chaotic tail of finite length has a fluctuating mean).
     - `hyperbolic_tol`: eigenvalues with `|Re λ|` below this count as zero (default
         `eps^(1/3)`, see `gru_bif.classify`).
     - `equilibria`: a `gru_bif.Equilibria` of the same system (from
