@@ -837,8 +837,10 @@ def find_attractors(
         bounds the accuracy of the period estimate before polishing.
     - `n_orbit`: points per stored orbit (default 64).
     - `max_attractors`: capacity `K` of the result (default 16).
-    - `chunk_size`: initial states integrated per compiled call (default 4096; `None`:
-        all at once). Results do not depend on it.
+    - `chunk_size`: about how many initial states are integrated per compiled call
+        (default 4096; `None`: all at once): the states are split into
+        `ceil(N / chunk_size)` equal chunks, each padded to a multiple of 128 (or to a
+        power of two, for fewer than 128). Results do not depend on it.
     - `solver`: a Diffrax solver (default `diffrax.Tsit5()`); `rtol`, `atol`: its step
         size controller's tolerances (default 1e-8, 1e-10 in float64; 1e-5, 1e-7 in
         float32); `max_steps`: per trajectory.
@@ -977,17 +979,22 @@ def _match_equilibria(att: Attractors, equilibria: Equilibria, tol: float) -> At
     return eqx.tree_at(lambda a: a.equilibrium_index, att, jnp.asarray(idx))
 
 
-def _bucket(n: int) -> int:
-    """Round up to a power of two (at least 16), so that few shapes compile."""
-    return max(16, 1 << (max(n, 1) - 1).bit_length())
+def _chunk(n: int, chunk_size: "int | None") -> int:
+    """The compiled chunk shape: the states split into `ceil(n / chunk_size)` equal
+    chunks, each rounded up to a multiple of 128 (a power of two, at least 16, below
+    that), so that few shapes compile and little padding is integrated."""
+    n_chunks = 1 if chunk_size is None else -(-n // int(chunk_size))
+    per = -(-n // n_chunks)
+    if per <= 128:
+        return max(16, 1 << (per - 1).bit_length())
+    return -(-per // 128) * 128
 
 
 def _analyse_samples(f, args, states, s: _Settings, chunk_size) -> _Sample:
-    """Integrate and examine every state, in chunks of `chunk_size` (at most; fewer
-    states are padded to a power of two). Padding rows (copies of the last state) get
-    the status `-1` and are never grouped."""
+    """Integrate and examine every state, in chunks (see `_chunk`). Padding rows (copies
+    of the last state) get the status `-1` and are never grouped."""
     N = states.shape[0]
-    c = _bucket(N) if chunk_size is None else min(int(chunk_size), _bucket(N))
+    c = _chunk(N, chunk_size)
     n_pad = -(-N // c) * c
     if n_pad > N:
         states = jnp.concatenate([states, jnp.repeat(states[-1:], n_pad - N, axis=0)])
