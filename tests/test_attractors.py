@@ -82,6 +82,20 @@ def test_bistable_fractions_closed_form(bistable_run):
     np.testing.assert_allclose(se2, np.asarray(att.standard_errors)[:2])
 
 
+def test_json_round_trip(bistable_run):
+    import json
+
+    from gru_bif.attractors import Attractors
+
+    att = bistable_run[3]
+    text = json.dumps(att.to_dict())
+    back = Attractors.from_dict(json.loads(text))
+    for a, b in zip(jax.tree.leaves(att), jax.tree.leaves(back)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    with pytest.raises(ValueError, match="gru_bif.attractors"):
+        Attractors.from_dict({"format": "gru_bif.branch"})
+
+
 def test_chunk_size_independence(bistable_run):
     a, b, X, att = bistable_run
     att2 = find_attractors(bistable, None, X, **{**FAST, "chunk_size": 700})

@@ -219,33 +219,127 @@ class Attractors(eqx.Module):
             return eqx.tree_pformat(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the real attractors and every sample's label."""
+        """A JSON-ready dict: every real attractor with all its fields, every sample's
+        label, reason and final state (NaN written as `null`). `Attractors.from_dict`
+        rebuilds the result exactly (floats are written by `repr`)."""
         n = int(self.count)
         out = []
         for i in range(n):
-            rec: dict[str, Any] = {
+            ev = np.asarray(self.eigenvalues[i])
+            out.append({
                 "kind": kind_name(int(self.kind[i])),
-                "x": [float(v) for v in np.asarray(self.x[i])],
+                "x": _floats(self.x[i]),
+                "orbit": [_floats(row) for row in np.asarray(self.orbit[i])],
+                "period": _float(self.period[i]),
+                "eigenvalues_re": _floats(ev.real),
+                "eigenvalues_im": _floats(ev.imag),
+                "equilibrium_type": int(self.equilibrium_type[i]),
+                "features": _floats(self.features[i]),
+                "sample_index": int(self.sample_index[i]),
+                "equilibrium_index": int(self.equilibrium_index[i]),
+                "num_samples": int(self.num_samples_in_basin[i]),
                 "fraction": float(self.fractions[i]),
                 "standard_error": float(self.standard_errors[i]),
-                "num_samples": int(self.num_samples_in_basin[i]),
-                "sample_index": int(self.sample_index[i]),
-            }
-            if int(self.kind[i]) == CYCLE:
-                rec["period"] = float(self.period[i])
-            if int(self.kind[i]) == FIXED_POINT:
-                ev = np.asarray(self.eigenvalues[i])
-                rec["eigenvalues_re"] = [float(z.real) for z in ev]
-                rec["eigenvalues_im"] = [float(z.imag) for z in ev]
-            out.append(rec)
+            })
         return {
             "format": "gru_bif.attractors",
             "version": 1,
+            "capacity": int(self.kind.shape[0]),
             "num_samples": self.num_samples,
+            "truncated": bool(self.truncated),
             "attractors": out,
             "labels": [int(v) for v in np.asarray(self.labels)],
             "reason": [LABEL_REASONS[int(v)] for v in np.asarray(self.reason)],
+            "final_state": [_floats(row) for row in np.asarray(self.final_state)],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Attractors":
+        """Rebuild an `Attractors` from `to_dict()` output.
+
+        **Raises:** `ValueError` for a dict that `to_dict` did not write (wrong
+        `format`, missing entries)."""
+        if not isinstance(data, dict) or data.get("format") != "gru_bif.attractors":
+            raise ValueError(
+                "not a gru_bif attractors dict: expected 'format': 'gru_bif.attractors' "
+                "(written by Attractors.to_dict)."
+            )
+        try:
+            recs = data["attractors"]
+            K = int(data["capacity"])
+            labels = np.asarray(data["labels"], np.int32)
+            reason = np.asarray([LABEL_REASONS.index(r) for r in data["reason"]], np.int32)
+            final = _array(data["final_state"])
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"Attractors.from_dict: a bad or missing entry ({e}).") from e
+        n = len(recs)
+        d = final.shape[1]
+        M = len(recs[0]["orbit"]) if recs else 1
+        F = len(recs[0]["features"]) if recs else 4 * d
+        dtype = jnp.result_type(float)
+        kind = np.full((K,), -1, np.int32)
+        x = np.full((K, d), np.nan)
+        orbit = np.full((K, M, d), np.nan)
+        period = np.full((K,), np.nan)
+        eig = np.full((K, d), np.nan, complex)
+        eq_type = np.full((K,), -1, np.int32)
+        features = np.full((K, F), np.nan)
+        sample_index = np.full((K,), -1, np.int32)
+        eq_index = np.full((K,), -1, np.int32)
+        n_in = np.zeros((K,), np.int32)
+        frac = np.zeros((K,))
+        se = np.zeros((K,))
+        for i, r in enumerate(recs):
+            kind[i] = ATTRACTOR_KINDS.index(r["kind"])
+            x[i] = _array(r["x"])
+            orbit[i] = _array(r["orbit"])
+            period[i] = np.nan if r["period"] is None else r["period"]
+            eig[i] = _array(r["eigenvalues_re"]) + 1j * _array(r["eigenvalues_im"])
+            eq_type[i] = r["equilibrium_type"]
+            features[i] = _array(r["features"])
+            sample_index[i] = r["sample_index"]
+            eq_index[i] = r["equilibrium_index"]
+            n_in[i] = r["num_samples"]
+            frac[i] = r["fraction"]
+            se[i] = r["standard_error"]
+        return cls(
+            kind=jnp.asarray(kind),
+            x=jnp.asarray(x, dtype),
+            orbit=jnp.asarray(orbit, dtype),
+            period=jnp.asarray(period, dtype),
+            eigenvalues=jnp.asarray(eig),
+            equilibrium_type=jnp.asarray(eq_type),
+            features=jnp.asarray(features, dtype),
+            sample_index=jnp.asarray(sample_index),
+            equilibrium_index=jnp.asarray(eq_index),
+            num_samples_in_basin=jnp.asarray(n_in),
+            fractions=jnp.asarray(frac, dtype),
+            standard_errors=jnp.asarray(se, dtype),
+            valid=jnp.asarray(np.arange(K) < n),
+            count=jnp.asarray(n, jnp.int32),
+            truncated=jnp.asarray(bool(data.get("truncated", False))),
+            labels=jnp.asarray(labels),
+            reason=jnp.asarray(reason),
+            final_state=jnp.asarray(final, dtype),
+        )
+
+
+def _float(v) -> "float | None":
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+def _floats(a) -> list:
+    return [_float(v) for v in np.asarray(a).reshape(-1)]
+
+
+def _array(rows) -> np.ndarray:
+    return np.asarray(
+        [[np.nan if v is None else v for v in r] for r in rows]
+        if rows and isinstance(rows[0], list)
+        else [np.nan if v is None else v for v in rows],
+        float,
+    )
 
 
 # --------------------------------------------------------------------------- helpers
