@@ -265,6 +265,15 @@ def test_quasi_periodic_torus_is_one_other_attractor():
     o = np.asarray(att.orbit[0])
     np.testing.assert_allclose(np.hypot(o[:, 0], o[:, 1]), 1.0, atol=1e-6)
     np.testing.assert_allclose(np.hypot(o[:, 2], o[:, 3]), 1.0, atol=1e-6)
+    # a basin map on a slice of the 4-D state space (x0, x2), the others from `base`
+    bm = basin_map(torus, None, [-1, -1], [1, 1], shape=(16, 16), axes=(0, 2),
+                   base=[9.0, 0.5, 9.0, 0.5], **FAST)
+    assert int(bm.attractors.count) == 1 and np.all(np.asarray(bm.labels) == 0)
+    np.testing.assert_array_equal(np.asarray(bm.attractors.final_state).shape, (256, 4))
+    with pytest.raises(ValueError, match="base"):
+        basin_map(torus, None, [-1, -1], [1, 1], base=[0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="give `base`"):
+        basin_map(torus, None, [-1, -1], [1, 1])
 
 
 @pytest.mark.slow

@@ -110,7 +110,16 @@ def basin_map(
     states[:, a0] = X.reshape(-1)
     states[:, a1] = Y.reshape(-1)
     dtype = jnp.result_type(float)
-    states = _check_states(f, args_, jnp.asarray(states, dtype))
+    try:
+        states = _check_states(f, args_, jnp.asarray(states, dtype))
+    except ValueError as e:
+        raise ValueError(
+            f"{e} The slice's states have d = {d} entries "
+            + ("(no `base` given: a 2-D system is assumed); for a system of more "
+               "dimensions give `base`, a state of shape (d,) the other coordinates are "
+               "taken from." if base is None else
+               "(the length of `base`): give `base` of the system's dimension.")
+        ) from e
     att = find_attractors(f, args_, states, **find_kwargs)
     return BasinMap(
         labels=att.labels.reshape(m, n),
