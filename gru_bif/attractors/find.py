@@ -194,6 +194,7 @@ def find_attractors(
     other_tol: float = 0.1,
     hyperbolic_tol: "float | None" = None,
     equilibria: "Equilibria | None" = None,
+    mesh=None,
 ) -> Attractors:
     """Find the attractors reached from many initial states, label every state by its
     attractor, and estimate the basin fractions (see the module docstring for how
@@ -217,6 +218,10 @@ def find_attractors(
         (default 4096; `None`: all at once): the states are split into
         `ceil(N / chunk_size)` equal chunks, each padded to a multiple of 128 (or to a
         power of two, for fewer than 128). Results do not depend on it.
+    - `mesh`: optional `jax.sharding.Mesh` (e.g. `gru_bif.distributed.global_mesh()`
+        over several processes): every chunk's states are split over its devices
+        (`gru_bif.batched`); the grouping then runs on every process on the gathered
+        samples, so every process returns the same result, equal to one process's.
     - `solver`: a Diffrax solver (default `diffrax.Tsit5()`); `rtol`, `atol`: its step
         size controller's tolerances (default 1e-8, 1e-10 in float64; 1e-5, 1e-7 in
         float32); `max_steps`: per trajectory.
@@ -315,7 +320,7 @@ def find_attractors(
         solver=diffrax.Tsit5() if solver is None else solver,
     )
     n_true = states.shape[0]
-    samples = _analyse_samples(f, args, states, s, chunk_size)
+    samples = _analyse_samples(f, args, states, s, chunk_size, mesh)
     rep, reps, remaining, labels = _group(samples, s)
     has_cycles = bool(jnp.any((reps >= 0) & (rep.status == CYCLE)))
     parts = _representatives(f, args, rep, reps, s, has_cycles)

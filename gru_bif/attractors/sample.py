@@ -2,6 +2,7 @@
 then recognise a fixed point (slow tail, Newton polish), a cycle (returns through a
 section, polished period) or another attractor (a tail that does not shrink)."""
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -236,15 +237,26 @@ def _chunk(n: int, chunk_size: "int | None") -> int:
     return -(-per // 128) * 128
 
 
-def _analyse_samples(f, args, states, s: _Settings, chunk_size) -> _Sample:
-    """Integrate and examine every state, in chunks (see `_chunk`). Padding rows (copies
-    of the last state) get the status `-1` and are never grouped."""
+def _analyse_samples(f, args, states, s: _Settings, chunk_size, mesh=None) -> _Sample:
+    """Integrate and examine every state, in chunks (see `_chunk`), each chunk split
+    over the devices of `mesh` when one is given (gathered on every process). Padding
+    rows (copies of the last state) get the status `-1` and are never grouped."""
     N = states.shape[0]
     c = _chunk(N, chunk_size)
     n_pad = -(-N // c) * c
     if n_pad > N:
         states = jnp.concatenate([states, jnp.repeat(states[-1:], n_pad - N, axis=0)])
-    parts = [_analyse_chunk(f, args, states[i:i + c], s) for i in range(0, n_pad, c)]
+    if mesh is None:
+        run = functools.partial(_analyse_chunk, f, args, s=s)
+    else:
+        from ..batch import batched
+
+        sharded = batched(lambda x0: _analyse_one(f, args, x0, s), mesh=mesh)
+
+        def run(X0):
+            return jax.tree.map(jnp.asarray, sharded(X0))
+
+    parts = [run(states[i:i + c]) for i in range(0, n_pad, c)]
     out = parts[0] if len(parts) == 1 else jax.tree.map(
         lambda *a: jnp.concatenate(a, axis=0), *parts
     )
