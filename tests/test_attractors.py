@@ -342,3 +342,30 @@ def test_bad_inputs():
         continue_attractors(problem, [0.0], jnp.ones((2, 1)))
     with pytest.raises(ValueError, match="gru_bif.Problem"):
         continue_attractors(bistable_p, [0.0, 1.0], jnp.ones((2, 1)))
+
+
+def test_cli_basins(tmp_path, capsys):
+    """`gru-bif basins` on the four-sink GRU (U_h = 3·I): four attractors, one per
+    quadrant, equal fractions by symmetry; the JSON and the picture are written."""
+    import json
+
+    from gru_bif.cli import main
+
+    model = tmp_path / "four.json"
+    gru_bif.GRU(3.0 * jnp.eye(2)).save(model)
+    with pytest.raises(SystemExit, match="--axes"):
+        main(["basins", str(model), "--axes", "0", "0"])
+    out, fig = tmp_path / "b.json", tmp_path / "b.png"
+    assert main(["basins", str(model), "--grid", "12", "12", "--t-transient", "50",
+                 "--out", str(out), "--plot", str(fig)]) == 0
+    assert "Attractors: 4" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    labels = np.asarray(data["labels"])
+    assert labels.shape == (12, 12)
+    x, y = np.meshgrid(data["x"], data["y"])
+    att = np.asarray([a["x"] for a in data["attractors"]["attractors"]])
+    assert att.shape == (4, 2)
+    # every grid state ends at the sink of its own quadrant (no state lies on an axis)
+    quadrant = np.stack([np.sign(x), np.sign(y)], -1)
+    np.testing.assert_array_equal(np.sign(att[labels]), quadrant)
+    assert fig.stat().st_size > 0
