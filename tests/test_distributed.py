@@ -1,7 +1,7 @@
 """Runs beyond one process (`gru_bif.distributed`): results independent of chunking and
 of the number of processes, chunked runs that resume after an error or a kill, and two
 local CPU processes under `jax.distributed` (gloo collectives on localhost) giving the
-same diagrams, census and basins as one."""
+same diagrams, census, basins and chaos map as one."""
 
 import json
 import os
@@ -182,8 +182,11 @@ states = gru_bif.attractors.sample_box(jax.random.PRNGKey(1), [-1.0, -1.0], [1.0
 att = gru_bif.attractors.find_attractors(gru_bif.GRU(3.0 * jnp.eye(2)), None, states,
                                          mesh=mesh, t_transient=40.0, t_sample=20.0,
                                          n_sample=201, chunk_size=32)
+lorenz = gru_bif.Problem(gru_bif.chaos.lorenz_field, gru_bif.chaos.LORENZ_PARAMS, "rho")
+cmap = gru_bif.chaos.chaos_map(lorenz, jnp.ones(3), jnp.linspace(10.0, 40.0, 5), mesh=mesh,
+                               t_transient=5.0, t_total=20.0)
 if jax.process_index() == 0:
-    np.savez(out_path, p=np.asarray(p), kind=np.asarray(kind), npts=np.asarray(npts),
+    np.savez(out_path, lyap=np.asarray(cmap.exponents), p=np.asarray(p), kind=np.asarray(kind), npts=np.asarray(npts),
              count=table.count, kinds=table.kind_counts, cycle=table.cycle,
              labels=np.asarray(att.labels), fractions=np.asarray(att.fractions),
              n_att=np.asarray(att.count))
