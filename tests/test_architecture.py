@@ -15,6 +15,8 @@ FLOORS = {
     # 0: shared internals (they import only each other)
     "_custom_types": 0, "_lazy": 0, "_io": 0, "_results": 0, "_linalg": 0, "_util": 0,
     "_programs": 0,
+    # infrastructure: many systems over devices and processes (import only the above)
+    "distributed": 0, "batch": 0,
     # 1: models (vector fields: they know nothing of problems or continuation)
     "models": 1,
     # 2: the problem and result types
@@ -27,7 +29,7 @@ FLOORS = {
     "simulate": 5, "equilibria": 5, "collocation": 5, "curves": 5,
     "homoclinic": 5, "periodic": 5, "chaos": 5,
     # 6: applications
-    "losses": 6, "training": 6, "distributed": 6, "batch": 6, "census": 6, "trained": 6, "systems": 6,
+    "losses": 6, "training": 6, "census": 6, "trained": 6, "systems": 6,
     "examples": 6, "attractors": 6,
     # 7-9: presentation
     "plotting": 7, "reproduce": 8, "cli": 9,
@@ -35,7 +37,7 @@ FLOORS = {
 #: the same-floor order: a unit may import units of its floor listed before it
 ORDER = [
     "simulate", "equilibria", "collocation", "curves", "homoclinic",
-    "periodic", "chaos", "systems", "examples", "losses", "training", "distributed", "batch", "census",
+    "periodic", "chaos", "systems", "examples", "losses", "training", "census",
     "trained", "attractors",
 ]
 MAX_LINES = 600
