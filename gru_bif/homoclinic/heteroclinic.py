@@ -215,7 +215,7 @@ class HeteroclinicProblem(AbstractContinuationProblem):
         return "p2" if self.param2 is None else self.param2.label
 
     def _collocation(self, X, p1, p2, dtype):
-        N, m, d = self.ntst, self.ncol, self.dim
+        N, m = self.ntst, self.ncol
         _, _, w, L, Ld, _, _, _ = basis(m)
         w, L, Ld = (jnp.asarray(a, dtype) for a in (w, L, Ld))
         idx = _open_index(N, m)
@@ -448,14 +448,17 @@ def orbit_guess_from_trajectory(ts, xs, x_minus, x_plus, lam_u, lam_s, eps, T):
     centred where the orbit is farthest from both ends; before `t = 0` the linear
     solution `x_− + (x(0) − x_−) e^{λ_u t}`, after the closest approach to `x_+`
     a linear decay at the rate `λ_s`. With `T=None`, the window runs from where the orbit
-    is `eps`·10 away from `x_−` to its closest approach. Returns `(orbit_fn, T)`."""
+    is `10 eps` away from `x_−` to where it first comes within `10 eps` of `x_+` (or
+    its closest approach). Returns `(orbit_fn, T)`."""
     ts, xs = np.asarray(ts), np.asarray(xs)
     dm = np.linalg.norm(xs - x_minus, axis=-1)
     dp = np.linalg.norm(xs - x_plus, axis=-1)
     i_c = int(np.argmin(dp))
     t_c = ts[i_c]
     if T is None:
-        t_a = ts[int(np.argmax(dm > 10 * eps))]
+        i_a = int(np.argmax(dm > 10 * eps))
+        i_c = i_a + int(np.argmax(dp[i_a:] <= max(10 * eps, float(dp[i_a:].min()))))
+        t_a, t_c = ts[i_a], ts[i_c]
         T = float(t_c - t_a)
     else:
         i_mid = int(np.argmax(np.minimum(dm, dp)[: i_c + 1]))

@@ -4,7 +4,6 @@
 `HeteroclinicBranch` of a continued connection curve."""
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
