@@ -30,8 +30,7 @@ from ..equilibria.results import Equilibria
 from ..models.gru import GRU
 from ..problem import Problem
 from ..simulate import simulate
-from .bvp import spectral_projectors
-from .heteroclinic import heteroclinic_problem, orbit_guess_from_trajectory
+from .heteroclinic import _projectors, heteroclinic_problem, orbit_guess_from_trajectory
 from .heteroclinic_locate import locate_heteroclinic
 
 __all__ = ["ConnectionGraph", "connection_graph"]
@@ -128,7 +127,7 @@ def _directions(A, n_u):
         v = v / np.linalg.norm(v)
         v = v * np.sign(v[np.argmax(np.abs(v))])
         return [v, -v]
-    _, P_u = spectral_projectors(jnp.asarray(A))
+    _, P_u = _projectors(jnp.asarray(A))
     Q = np.linalg.svd(np.asarray(P_u))[0][:, :n_u]
     return [s * Q[:, k] for k in range(n_u) for s in (1.0, -1.0)]
 

@@ -129,15 +129,15 @@ class HeteroclinicProblem(AbstractContinuationProblem):
                 f"({ntst * ncol + 1}, d) of the reference orbit.")
         d = reference.shape[1]
         n_minus, n_plus = int(n_minus), int(n_plus)
-        if not 1 <= n_minus <= d or not 0 <= n_plus <= d - 1:
-            raise ValueError(
-                f"n_minus={n_minus}, n_plus={n_plus}: the source needs 1 to {d} unstable "
-                f"eigenvalues and the target 0 to {d - 1}.")
         if n_plus > n_minus:
             raise ValueError(
                 f"n_plus={n_plus} > n_minus={n_minus}: a connection from an equilibrium "
                 "with fewer unstable directions is of codimension ≥ 2 (not supported); "
                 "connect from the equilibrium with more unstable directions.")
+        if not 1 <= n_minus <= d or not 0 <= n_plus <= d - 1:
+            raise ValueError(
+                f"n_minus={n_minus}, n_plus={n_plus}: the source needs 1 to {d} unstable "
+                f"eigenvalues and the target 0 to {d - 1}.")
         k = 0 if n_plus == n_minus else n_minus - n_plus - 1
         dt = reference.dtype
         Q_0, Q_1 = jnp.asarray(Q_0, dt), jnp.asarray(Q_1, dt)
@@ -354,6 +354,23 @@ class HeteroclinicProblem(AbstractContinuationProblem):
 
 
 # --------------------------------------------------------------------------- building
+# compiled once: run eagerly, the sign iteration's loop is re-traced and re-compiled
+# at every call (≈ 0.4 s each)
+_bases = jax.jit(_left_bases, static_argnums=1)
+_projectors = jax.jit(spectral_projectors)
+
+
+@eqx.filter_jit
+def _jacobian(f, args, x):
+    return jax.jacfwd(lambda y: f(0.0, y, args))(x)
+
+
+def _dynamic(args):
+    """Python floats in `args` would be static under `filter_jit` (a recompile per
+    value)."""
+    return jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
+
+
 def _unstable_count(A):
     ev = np.linalg.eigvals(np.asarray(A))
     return int(np.sum(ev.real > 0)), ev
@@ -388,9 +405,9 @@ def heteroclinic_problem(problem: Problem, param2, orbit_fn, x_minus, x_plus, p1
         raise ValueError(f"x_minus={x_minus}, x_plus={x_plus}, p1={p1}, p2={p2}: not "
                          "finite.")
     args = problem.param.set(problem.args, p1)
-    args = args if param2 is None else param2.set(args, p2)
-    jac = jax.jacfwd(lambda x: problem.f(0.0, x, args))
-    A_m, A_p = np.asarray(jac(jnp.asarray(x_minus))), np.asarray(jac(jnp.asarray(x_plus)))
+    args = _dynamic(args if param2 is None else param2.set(args, p2))
+    A_m = np.asarray(_jacobian(problem.f, args, jnp.asarray(x_minus)))
+    A_p = np.asarray(_jacobian(problem.f, args, jnp.asarray(x_plus)))
     n_m, ev_m = _unstable_count(A_m)
     n_p, ev_p = _unstable_count(A_p)
     for name, ev in (("x_minus", ev_m), ("x_plus", ev_p)):
@@ -402,16 +419,15 @@ def heteroclinic_problem(problem: Problem, param2, orbit_fn, x_minus, x_plus, p1
                          "direction to leave along; give a saddle.")
     s_fine = np.linspace(0.0, 1.0, 20 * ntst + 1)
     fine = orbit_fn(jnp.asarray(s_fine))
-    args_dyn = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
-    deriv = _monitor(problem.f, args_dyn, fine, ncol + 1)
+    deriv = _monitor(problem.f, args, fine, ncol + 1)
     mesh = equidistributed_mesh(np.asarray(deriv) ** (1.0 / (ncol + 1)), ntst, floor)
     nodes = np.asarray(orbit_fn(open_node_times(jnp.asarray(mesh), ncol)))
-    Q_0, _ = _left_bases(jnp.asarray(A_m), n_m)
-    _, Q_1 = _left_bases(jnp.asarray(A_p), n_p)
+    Q_0, _ = _bases(jnp.asarray(A_m), n_m)
+    _, Q_1 = _bases(jnp.asarray(A_p), n_p)
     D = None
     if n_p < n_m - 1:
         # right unstable subspace of A_−: the column space of P_u
-        _, P_u = spectral_projectors(jnp.asarray(A_m))
+        _, P_u = _projectors(jnp.asarray(A_m))
         U = np.linalg.svd(np.asarray(P_u))[0][:, :n_m]
         c = U.T @ (nodes[0] - x_minus)
         C = np.linalg.svd(np.eye(n_m) - np.outer(c, c) / (c @ c))[0][:, :n_m - n_p - 1]
@@ -501,7 +517,7 @@ def heteroclinic_from_simulation(problem: Problem, saddle, target, *, direction=
     if param2 is not None and p2 is not None:
         args = param2.set(args, p2)
     pr = problem.with_args(args)
-    A = np.asarray(jax.jacfwd(lambda x: pr.f(0.0, x, pr.args))(jnp.asarray(saddle)))
+    A = np.asarray(_jacobian(pr.f, _dynamic(pr.args), jnp.asarray(saddle)))
     n_u, ev = _unstable_count(A)
     if n_u == 0:
         raise ValueError(f"saddle={saddle} has eigenvalues {ev}: no unstable direction.")
@@ -511,8 +527,8 @@ def heteroclinic_from_simulation(problem: Problem, saddle, target, *, direction=
                     atol=1e-12)
     xs = np.asarray(traj.xs)
     target = xs[-1] if target is None else np.asarray(target, float)
-    ev_p = np.linalg.eigvals(np.asarray(jax.jacfwd(lambda x: pr.f(0.0, x, pr.args))(
-        jnp.asarray(target))))
+    ev_p = np.linalg.eigvals(np.asarray(_jacobian(pr.f, _dynamic(pr.args),
+                                                  jnp.asarray(target))))
     lam_s = float(np.max(ev_p.real[ev_p.real < 0])) if np.any(ev_p.real < 0) else -1.0
     orbit_fn, T = orbit_guess_from_trajectory(ts, xs, saddle, target, lam_u, lam_s, eps, T)
     return heteroclinic_problem(pr, param2, orbit_fn, saddle, target, None,
