@@ -138,8 +138,24 @@ def eqx_tree_args(hp, args):
     return eqx.tree_at(lambda c: c.problem.args, hp, args)
 
 
+def test_pendulum_connection_in_tau_against_shooting(located):
+    """Locate the connection at τ = 0.1 and 0.25 (natural-parameter steps from τ = 0)
+    and compare μ(τ) with shooting."""
+    sol = located
+    u = sol.u
+    for tau in (0.1, 0.25):
+        s = locate_heteroclinic(sol.problem, u.at[-1].set(tau))
+        u = s.u
+        th = np.pi - np.arcsin(tau)
+        np.testing.assert_allclose(s.x_plus, [th, 0.0], atol=1e-12)
+        np.testing.assert_allclose(s.x_minus, [th - 2 * np.pi, 0.0], atol=1e-12)
+        ref = shooting_mu(tau, (float(s.p1) - 0.02, float(s.p1) + 0.02))
+        assert abs(float(s.p1) - ref) < 1e-9, (tau, float(s.p1), ref)
+
+
+@pytest.mark.slow
 def test_pendulum_connection_curve_against_shooting(located):
-    """Continue the connection in (μ, τ) and compare μ(τ) with shooting."""
+    """Continue the connection in (μ, τ) on the engine and compare μ(τ) with shooting."""
     sol = located
     curve = gru_bif.continuation(sol.problem.with_reference(sol.u), sol.u[:-1],
                                  sol.u[-1], p_min=-0.05, p_max=0.3, ds=0.05, ds_max=0.2,
@@ -264,6 +280,6 @@ def test_bad_input():
 
 def test_remesh_keeps_solution(located):
     sol = located
-    hp2, u2 = remesh_heteroclinic(sol.problem, sol.u, ntst=40, T=44.0)
+    hp2, u2 = remesh_heteroclinic(sol.problem, sol.u, T=44.0)
     sol2 = locate_heteroclinic(hp2, u2)
     assert float(sol2.T) == 44.0 and abs(float(sol2.p1)) <= 1e-8
