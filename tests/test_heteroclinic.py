@@ -4,6 +4,8 @@ orbit ω = 2 cos(θ/2) at τ = 0; the curve checked against an independent shoot
 scipy), a saddle-to-sink orbit against Diffrax, the ring of network 7 (8 connections),
 gradients against finite differences, and bad input."""
 
+import json
+
 import diffrax
 import jax
 import jax.numpy as jnp
@@ -283,3 +285,45 @@ def test_remesh_keeps_solution(located):
     hp2, u2 = remesh_heteroclinic(sol.problem, sol.u, T=44.0)
     sol2 = locate_heteroclinic(hp2, u2)
     assert float(sol2.T) == 44.0 and abs(float(sol2.p1)) <= 1e-8
+    d = json.loads(json.dumps(sol2.to_dict()))
+    assert d["free_parameter"] and d["message"] == "" and d["T"] == 44.0
+
+
+# --------------------------------------------------------------------------- 3-D
+def bistable3(t, x, a):
+    """x' = a x − x³, y' = a y − y³, z' = −z: at a = 1 the origin has a 2-D unstable
+    manifold (the plane z = 0), sinks at (±1, ±1, 0), saddles with one zero coordinate."""
+    return jnp.stack([a["a"] * x[0] - x[0] ** 3, a["a"] * x[1] - x[1] ** 3, -x[2]])
+
+
+def test_two_dimensional_unstable_manifold_direction_row():
+    """Origin (n_− = 2) to the sink (1, 1, 0) (n_+ = 0): one direction row keeps the
+    departure along (1, 1, 0), so x = y = 1/√(1 + C e^(−2t)), z = 0."""
+    pr = Problem(bistable3, {"a": 1.0}, "a")
+    hp, u0 = heteroclinic_from_simulation(pr, [0.0, 0.0, 0.0], [1.0, 1.0, 0.0],
+                                          direction=np.array([1.0, 1.0, 0.0]), ntst=40)
+    assert (hp.n_minus, hp.n_plus) == (2, 0) and hp.D.shape == (3, 1)
+    sol = locate_heteroclinic(hp, u0)
+    X = np.asarray(sol.problem.split(sol.u)[0])
+    assert np.max(np.abs(X[:, 0] - X[:, 1])) < 1e-12 and np.max(np.abs(X[:, 2])) < 1e-12
+    ts, xs = (np.asarray(a) for a in sol.orbit(401))
+    mid = (xs[:, 0] > 0.05) & (xs[:, 0] < 0.95)
+    # 1/x² − 1 = C e^(−2t): log(1/x² − 1) + 2t is constant
+    c = np.log(1 / xs[mid, 0] ** 2 - 1) + 2 * ts[mid]
+    assert np.ptp(c) < 1e-5
+
+
+@pytest.mark.slow
+def test_connection_graph_three_dimensions():
+    """4 saddles (one unstable direction) × 2 branches, and the origin (two) × 4
+    directions ±q_k: 12 connections, all polished."""
+    pr = Problem(bistable3, {"a": 1.0}, "a")
+    eq = gru_bif.find_equilibria(pr, box=(-1.5 * np.ones(3), 1.5 * np.ones(3)))
+    assert int(eq.count) == 9
+    g = connection_graph(pr, eq)
+    assert len(g.edges()) == 12 == g.num_edges
+    assert bool(np.all(np.asarray(g.polished)))
+    assert float(np.max(g.residual)) < 1e-10
+    n_u = np.asarray(g.n_unstable)
+    for s, t in g.edges():
+        assert n_u[t] < n_u[s]

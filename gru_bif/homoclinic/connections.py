@@ -143,7 +143,8 @@ def connection_graph(problem, equilibria: "Equilibria | None" = None, *, T=None,
 
     - `problem`: a `gru_bif.Problem` or a `gru_bif.GRU` (no input).
     - `equilibria`: from `gru_bif.find_equilibria` (default: found here with its
-        defaults).
+        defaults, which needs a GRU or a problem whose state size is known; otherwise
+        pass them).
     - `T`: truncation time of the polished orbits (default per edge: from leaving the
         saddle by `10 eps` to arriving within `10 eps` of the target).
     - `eps`: the distance of the starts from the saddle along the departure direction.
