@@ -255,7 +255,7 @@ def test_plot_connection_graph(tmp_path):
     gru, _ = gru_bif.examples.ring()
     pr = Problem.from_gru(gru, "bh[0]")
     g = connection_graph(pr, polish=False)
-    ax = plot_connection_graph(g)
+    ax = plot_connection_graph(g, portrait=pr)
     assert len(ax.lines) >= 8
     ax.figure.savefig(tmp_path / "ring.png")
 

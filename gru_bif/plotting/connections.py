@@ -12,15 +12,16 @@ import numpy as np
 from .style import EQUILIBRIUM_STYLE, HOMOCLINIC_COLOR
 
 
-def plot_connection_graph(graph, *, ax=None, coords=(0, 1), color=HOMOCLINIC_COLOR,
-                          unmatched_color="0.6", labels: bool = True,
-                          arrows: bool = True, legend: bool = True):
+def plot_connection_graph(graph, *, ax=None, portrait=None, coords=(0, 1),
+                          color=HOMOCLINIC_COLOR, unmatched_color="0.6",
+                          labels: bool = True, arrows: bool = True, legend: bool = True):
     """Draw a connection graph in the phase plane (draws only: compute the graph with
     `gru_bif.homoclinic.connection_graph`; draw a phase portrait first with
     `plot_phase_portrait(..., ax=ax)` to put it on one).
 
     **Arguments:** `graph`: a `ConnectionGraph`; `ax`: axes (new figure if `None`);
-    `coords`: which two state coordinates; `color`: the connections' colour;
+    `portrait`: a 2-D `gru_bif.Problem` or `GRU` whose streamlines and nullclines to draw
+    underneath (`plot_phase_portrait` on the graph's window, no nullclines), or `None`; `coords`: which two state coordinates; `color`: the connections' colour;
     `unmatched_color`: branches that reached no equilibrium (dotted); `labels`: write
     each equilibrium's index; `arrows`: an arrow at each orbit's midpoint; `legend`.
 
@@ -35,6 +36,16 @@ def plot_connection_graph(graph, *, ax=None, coords=(0, 1), color=HOMOCLINIC_COL
     i, j = coords
     X = np.asarray(graph.equilibria)
     orbits = np.asarray(graph.orbit)
+    if portrait is not None:
+        from .portrait import plot_phase_portrait
+
+        pts = np.concatenate([X, orbits.reshape(-1, X.shape[1])])[:, [i, j]]
+        pts = pts[np.all(np.isfinite(pts), axis=-1)]
+        lo, hi = pts.min(0), pts.max(0)
+        pad = 0.15 * float(np.max(hi - lo)) + 1e-9
+        plot_phase_portrait(portrait, ax=ax, xlim=(lo[0] - pad, hi[0] + pad),
+                            ylim=(lo[1] - pad, hi[1] + pad), equilibria=False,
+                            nullclines=False, legend=False, title="")
     targets = np.asarray(graph.target)
     first = True
     for e in range(orbits.shape[0]):
