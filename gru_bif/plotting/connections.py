@@ -20,8 +20,10 @@ def plot_connection_graph(graph, *, ax=None, portrait=None, coords=(0, 1),
     `plot_phase_portrait(..., ax=ax)` to put it on one).
 
     **Arguments:** `graph`: a `ConnectionGraph`; `ax`: axes (new figure if `None`);
-    `portrait`: a 2-D `gru_bif.Problem` or `GRU` whose streamlines and nullclines to draw
-    underneath (`plot_phase_portrait` on the graph's window, no nullclines), or `None`; `coords`: which two state coordinates; `color`: the connections' colour;
+    `portrait`: a 2-D `gru_bif.Problem` or `GRU` whose streamlines to draw underneath
+    (`plot_phase_portrait` on the graph's window, no nullclines: they would hide the
+    connections), or `None`; `coords`: which two state coordinates; `color`: the
+    connections' colour;
     `unmatched_color`: branches that reached no equilibrium (dotted); `labels`: write
     each equilibrium's index; `arrows`: an arrow at each orbit's midpoint; `legend`.
 
