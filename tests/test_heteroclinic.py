@@ -7,6 +7,7 @@ gradients against finite differences, and bad input."""
 import json
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -122,7 +123,7 @@ def test_pendulum_mu_gradient(located):
 
     def mu_at(g):
         # the saddles move with g: θ_s = π − arcsin(τ / g)
-        hp_g = eqx_tree_args(hp2, dict(args, g=jnp.asarray(g)))
+        hp_g = eqx.tree_at(lambda c: c.problem.args, hp2, dict(args, g=jnp.asarray(g)))
         _, xm, xp, p1, p2 = hp_g.split(sol2.u)
         th = np.pi - np.arcsin(0.2 / g)
         u = hp_g.pack(hp_g.split(sol2.u)[0], jnp.array([th - 2 * np.pi, 0.0]),
@@ -132,12 +133,6 @@ def test_pendulum_mu_gradient(located):
     fd = (mu_at(1 + h) - mu_at(1 - h)) / (2 * h)
     assert abs(float(dg) - fd) < 1e-6 * max(1.0, abs(fd))
     assert abs(float(dg)) > 1e-3
-
-
-def eqx_tree_args(hp, args):
-    import equinox as eqx
-
-    return eqx.tree_at(lambda c: c.problem.args, hp, args)
 
 
 def test_pendulum_connection_in_tau_against_shooting(located):
@@ -327,3 +322,21 @@ def test_connection_graph_three_dimensions():
     n_u = np.asarray(g.n_unstable)
     for s, t in g.edges():
         assert n_u[t] < n_u[s]
+
+
+@pytest.mark.slow
+def test_saddle_to_sink_orbit_continued():
+    """A persistent orbit continued in τ on the engine: μ stays pinned, the sink follows
+    θ = arcsin τ."""
+    pr = _problem(mu=1.0)
+    hp, u0 = heteroclinic_from_simulation(pr, [np.pi, 0.0], [0.0, 0.0], direction=-1,
+                                          param2="tau", ntst=60)
+    sol = locate_heteroclinic(hp, u0)
+    c = gru_bif.continuation(sol.problem.with_reference(sol.u), sol.u[:-1], sol.u[-1],
+                             p_min=-0.1, p_max=0.5, ds=0.05, ds_max=0.2, max_steps=60)
+    v = HeteroclinicBranch(sol.problem, c)
+    n = len(v)
+    tau = np.asarray(v.p2[:n])
+    assert tau.max() >= 0.5 - 1e-12
+    np.testing.assert_array_equal(np.asarray(v.p1[:n]), 1.0)
+    np.testing.assert_allclose(np.asarray(v.x_plus[:n, 0]), np.arcsin(tau), atol=1e-12)

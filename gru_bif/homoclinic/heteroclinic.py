@@ -90,7 +90,9 @@ class HeteroclinicProblem(AbstractContinuationProblem):
         departure-direction rows. `heteroclinic_problem` computes all three.
     - `ntst`, `ncol`, `mesh`: mesh intervals, degree, mesh on `[0, 1]`.
 
-    Unknowns `u = (nodes, x_−, x_+, p1, p2)`; `split`/`pack` convert.
+    Unknowns `u = (nodes, x_−, x_+, p1, p2)`; `split`/`pack` convert. A continued
+    connection has no stability (`branch.n_unstable` is −1); special points are folds
+    of the curve and branch points, with data `T`.
     """
 
     problem: Problem

@@ -16,8 +16,8 @@ def plot_connection_graph(graph, *, ax=None, portrait=None, coords=(0, 1),
                           color=HOMOCLINIC_COLOR, unmatched_color="0.6",
                           labels: bool = True, arrows: bool = True, legend: bool = True):
     """Draw a connection graph in the phase plane (draws only: compute the graph with
-    `gru_bif.homoclinic.connection_graph`; draw a phase portrait first with
-    `plot_phase_portrait(..., ax=ax)` to put it on one).
+    `gru_bif.homoclinic.connection_graph`; put it on a phase portrait with `portrait=`,
+    or draw one first with `plot_phase_portrait(..., ax=ax)`).
 
     **Arguments:** `graph`: a `ConnectionGraph`; `ax`: axes (new figure if `None`);
     `portrait`: a 2-D `gru_bif.Problem` or `GRU` whose streamlines to draw underneath
