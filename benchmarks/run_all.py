@@ -36,6 +36,8 @@ SCRIPTS = {
     "curves": "bench_curves.py",
     "latency": "bench_latency.py",
     "chaos": "bench_chaos.py",
+    "basins": "bench_basins.py",
+    "distributed": "bench_distributed.py",
     "heteroclinic": "bench_heteroclinic.py",
 }
 OUTPUTS = {name: name for name in SCRIPTS}
@@ -53,11 +55,15 @@ def main():
     a = ap.parse_args()
     out = a.out or str(HERE / "results" / ("quick" if a.quick else ""))
     names = a.only.split(",")
+    if a.quick and a.only == ",".join(SCRIPTS):
+        # one process against two starts four JAX processes per case: its quick check
+        # is tests/test_distributed.py; ask for it with --only distributed
+        names.remove("distributed")
     if a.quick:
         # two at a time: the longest (curves) first, and the diagram script before
         # bench_peers so that its compiled GRU program is in the shared cache by then
         order = ["curves", "diagram", "cycles", "size", "peers", "batch", "gradients",
-                 "homoclinic", "heteroclinic", "latency", "chaos"]
+                 "homoclinic", "heteroclinic", "latency", "chaos", "basins", "distributed"]
         names = sorted(names, key=lambda n: order.index(n) if n in order else len(order))
     env = {**os.environ, "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
     failed = []

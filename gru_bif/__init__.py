@@ -6,7 +6,7 @@ other name is imported on first use (PEP 562), so that a script that only contin
 equilibria does not pay for Diffrax, the periodic-orbit solvers or matplotlib.
 """
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 from ._lazy import lazy_exports as _lazy_exports
 from ._programs import (
@@ -56,10 +56,14 @@ _LAZY = {
     "simulate": (".simulate", "simulate"),
     "SystemFile": (".systems", "SystemFile"),
     "load_system": (".systems", "load_system"),
+    "find_attractors": (".attractors", "find_attractors"),
+    "continue_attractors": (".attractors", "continue_attractors"),
+    "basin_map": (".attractors", "basin_map"),
     "examples": (".examples", None),
     "models": (".models", None),
     "curves": (".curves", None),
     "periodic": (".periodic", None),
+    "attractors": (".attractors", None),
     "homoclinic": (".homoclinic", None),
     "census": (".census", None),
     "chaos": (".chaos", None),

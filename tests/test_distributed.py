@@ -1,7 +1,7 @@
 """Runs beyond one process (`gru_bif.distributed`): results independent of chunking and
 of the number of processes, chunked runs that resume after an error or a kill, and two
 local CPU processes under `jax.distributed` (gloo collectives on localhost) giving the
-same diagrams and census as one."""
+same diagrams, census, basins and chaos map as one."""
 
 import json
 import os
@@ -178,9 +178,18 @@ p, kind, npts = gru_bif.batched(diagram, mesh=mesh)(grus)
 table = gru_bif.census.census(scales=[1.0, 3.0], num_networks=3, mesh=mesh, grid=4,
                               t_end=60.0, window=30.0, samples=16, chunk_size=2,
                               checkpoint_dir=os.path.join(os.path.dirname(out_path), "ck"))
+states = gru_bif.attractors.sample_box(jax.random.PRNGKey(1), [-1.0, -1.0], [1.0, 1.0], 48)
+att = gru_bif.attractors.find_attractors(gru_bif.GRU(3.0 * jnp.eye(2)), None, states,
+                                         mesh=mesh, t_transient=40.0, t_sample=20.0,
+                                         n_sample=201, chunk_size=32)
+lorenz = gru_bif.Problem(gru_bif.chaos.lorenz_field, gru_bif.chaos.LORENZ_PARAMS, "rho")
+cmap = gru_bif.chaos.chaos_map(lorenz, jnp.ones(3), jnp.linspace(10.0, 40.0, 5), mesh=mesh,
+                               t_transient=5.0, t_total=20.0)
 if jax.process_index() == 0:
-    np.savez(out_path, p=np.asarray(p), kind=np.asarray(kind), npts=np.asarray(npts),
-             count=table.count, kinds=table.kind_counts, cycle=table.cycle)
+    np.savez(out_path, lyap=np.asarray(cmap.exponents), p=np.asarray(p), kind=np.asarray(kind), npts=np.asarray(npts),
+             count=table.count, kinds=table.kind_counts, cycle=table.cycle,
+             labels=np.asarray(att.labels), fractions=np.asarray(att.fractions),
+             n_att=np.asarray(att.count))
 print("processes", jax.process_count(), flush=True)
 """
 
@@ -222,3 +231,22 @@ def test_two_processes_give_the_results_of_one(tmp_path):
     for row in (2, 3):
         hopf = np.sort(p[row][kinds[row] == 2])
         assert hopf.size == 2 and abs(hopf[0] + hopf[1]) < 1e-10, hopf
+    # U_h = 3·I: four sinks, one per quadrant of the sampled box
+    assert int(one["n_att"]) == 4 and np.all(one["labels"] >= 0)
+
+
+def test_cli_census_checkpoint_and_process_options(tmp_path, capsys):
+    from gru_bif.cli import main
+
+    with pytest.raises(SystemExit, match="together"):
+        main(["census", "--coordinator", "127.0.0.1:1", "--num-networks", "2"])
+    args = ["census", "--scales", "1", "3", "--num-networks", "3", "--grid", "4",
+            "--checkpoint", str(tmp_path / "ck"), "--chunk-size", "4",
+            "--out", str(tmp_path / "c.json")]
+    assert main(args) == 0
+    first = capsys.readouterr()
+    assert "chunk 2/2 computed" in first.err and "Census of 3" in first.out
+    assert main(args) == 0  # again: every chunk read from the folder, the same table
+    second = capsys.readouterr()
+    assert "chunk 1/2 read" in second.err and "chunk 2/2 read" in second.err
+    assert first.out == second.out

@@ -64,6 +64,7 @@ def chaos_map(
     threshold: float = 0.0,
     n_sigma: float = 3.0,
     chunk_size: int | None = 256,
+    mesh=None,
     **kwargs,
 ) -> ChaosMap:
     """Lyapunov exponents over a grid of parameters, in one compiled, vmapped call
@@ -85,6 +86,10 @@ def chaos_map(
         `λ1 ≈ 0 + O(1/T)` from counting as chaos).
     - `chunk_size`: grid points per vmapped batch (`jax.lax.map(..., batch_size=...)`);
         `None` for all at once.
+    - `mesh`: optional `jax.sharding.Mesh` (e.g. `gru_bif.distributed.global_mesh()`
+        over several processes): the grid is split over its devices (`gru_bif.batched`,
+        each device in chunks of `chunk_size`); the results are gathered on every
+        process and equal one process's.
     - `**kwargs`: passed to [`gru_bif.chaos.lyapunov_spectrum`][] (`t_transient`,
         `t_total`, `dt_reorth`, `dt0`, `solver`, ...). `throw` defaults to `False` here;
         failures show in `result` (and `chaotic` is `False` there).
@@ -146,7 +151,17 @@ def chaos_map(
         raise ValueError(f"`chunk_size` must be a positive int or None; got {chunk_size!r}.")
     # (`lyapunov_spectrum` validates the rest while `_chaos_map` traces it)
     chunk = None if chunk_size is None else min(chunk_size, n)
-    lam, err, xf, result = _chaos_map(f, base, param, batch, x0s, k, chunk, kwargs)
+    if mesh is None:
+        lam, err, xf, result = _chaos_map(f, base, param, batch, x0s, k, chunk, kwargs)
+    else:
+        from ..batch import batched
+
+        def one(a, x):
+            s = lyapunov_spectrum(f, x, _grid_args(base, param, a), k=k, **kwargs)
+            return s.exponents, s.error, s.x_final, s.result
+
+        out = batched(one, mesh=mesh, chunk_size=chunk)(batch, x0s)
+        lam, err, xf, result = jax.tree.map(jnp.asarray, out)
     ok = result == RESULTS.successful
     chaotic = ok & (lam[:, 0] - n_sigma * jnp.nan_to_num(err[:, 0], nan=jnp.inf) > threshold)
     return ChaosMap(grid=grid, exponents=lam, error=err, chaotic=chaotic, x_final=xf,

@@ -184,3 +184,39 @@ def _fmt(x) -> str:
     import numpy as np
 
     return "(" + ", ".join(f"{float(v):.6g}" for v in np.asarray(x).reshape(-1)) + ")"
+
+
+def add_distributed_args(parser) -> None:
+    """`--coordinator`, `--num-processes`, `--process-id`: run over several processes
+    (`gru_bif.distributed.initialize`); without them, the environment decides
+    (`GRU_BIF_COORDINATOR_ADDRESS` / `_NUM_PROCESSES` / `_PROCESS_ID`, JAX's `JAX_*`
+    variables, Slurm or Open MPI), else one process."""
+    g = parser.add_argument_group("several processes (jax.distributed)")
+    g.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="address of process 0 (with --num-processes and --process-id)")
+    g.add_argument("--num-processes", type=int, default=None, metavar="N",
+                   help="number of processes taking part")
+    g.add_argument("--process-id", type=int, default=None, metavar="I",
+                   help="this process's id, 0 .. N-1")
+
+
+def setup_distributed(args) -> bool:
+    """Join the other processes before any JAX computation (CPU collectives by gloo).
+    Returns whether several processes take part; `SystemExit` with one line for an
+    incomplete setting."""
+    from .. import distributed
+
+    given = (args.coordinator, args.num_processes, args.process_id)
+    try:
+        if all(v is None for v in given) and distributed.cluster_environment() is None:
+            return False
+        import jax
+
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        return distributed.initialize(*given)
+    except ValueError as e:
+        raise SystemExit(f"error: {_one_line(e)}") from e
+    except RuntimeError as e:  # the coordinator cannot be reached, a backend started first
+        raise SystemExit(f"error: could not join the other processes ({_one_line(e)}); "
+                         "check --coordinator (process 0's host:port) and that every "
+                         "process was started") from e
