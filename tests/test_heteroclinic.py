@@ -291,6 +291,7 @@ def bistable3(t, x, a):
     return jnp.stack([a["a"] * x[0] - x[0] ** 3, a["a"] * x[1] - x[1] ** 3, -x[2]])
 
 
+@pytest.mark.slow
 def test_two_dimensional_unstable_manifold_direction_row():
     """Origin (n_− = 2) to the sink (1, 1, 0) (n_+ = 0): one direction row keeps the
     departure along (1, 1, 0), so x = y = 1/√(1 + C e^(−2t)), z = 0."""
