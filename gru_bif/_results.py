@@ -99,3 +99,20 @@ class RESULTS(optx.RESULTS):  # pyright: ignore[reportGeneralTypeIssues]
         "too large for the fastest time scale, or `dt_reorth` too long for the spread of "
         "the exponents: keep (λ1 − λk)·dt_reorth below ~8 in float32, ~18 in float64."
     )
+    # appended (stored result codes keep their numbers)
+    heteroclinic_not_converged = (
+        "Newton on the heteroclinic boundary-value problem did not converge. Start closer "
+        "to the connection (a trajectory along the saddle's unstable eigenvector that "
+        "reaches the target equilibrium), increase `ntst`, or increase `max_iter`."
+    )
+    heteroclinic_wrong_equilibria = (
+        "The end points of the heteroclinic solution are not hyperbolic equilibria with "
+        "the expected numbers of unstable eigenvalues, or both ends converged to the same "
+        "equilibrium. Give the source saddle and the target equilibrium more accurately "
+        "(e.g. from gru_bif.find_equilibria), or stay away from folds of equilibria."
+    )
+    heteroclinic_truncation_too_short = (
+        "The ends of the computed heteroclinic orbit are far from their equilibria "
+        "compared with the distance between them: the truncation time `T` is too short. "
+        "Increase `T` (and `ntst`)."
+    )

@@ -104,6 +104,12 @@ def test_run_all_quick(tmp_path):
         assert key in cont
     assert cont["check"] < 1e-12  # the Hopf points, located
 
+    het = json.loads((out / "heteroclinic.json").read_text())["cases"]
+    assert het["pendulum"]["status"] == "ok" and abs(het["pendulum"]["mu_at_0"]) < 1e-8
+    assert het["ring"]["edges"] == 8
+    for key in ("compile_s", "cold_s", "warm_s"):
+        assert key in het["ring"] and key in het["curve"]
+
     size = json.loads((out / "size.json").read_text())
     row = size["rows"][0]
     assert row["status"] == "ok"

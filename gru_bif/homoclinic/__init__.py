@@ -1,7 +1,9 @@
 """Homoclinic orbits: the projection-boundary-condition BVP (location and two-parameter
 continuation on the engine), starts from long-period cycles and Bogdanov–Takens points,
 and detection on cycle branches; implicit-function-theorem derivatives of located orbits
-(`homoclinic_point`, `homoclinic_values`)."""
+(`homoclinic_point`, `homoclinic_values`); heteroclinic connections (the same BVP from a
+saddle to another equilibrium: location, continuation, gradients) and the graph of every
+connection between a network's saddles and sinks (`connection_graph`)."""
 
 
 from .._lazy import lazy_exports
@@ -30,6 +32,17 @@ _LAZY = {
     "bt_normal_form": (".start", "bt_normal_form"),
     "homoclinic_from_bt": (".start", "homoclinic_from_bt"),
     "locate_bt": (".start", "locate_bt"),
+    "HeteroclinicProblem": (".heteroclinic", "HeteroclinicProblem"),
+    "heteroclinic_problem": (".heteroclinic", "heteroclinic_problem"),
+    "heteroclinic_from_simulation": (".heteroclinic", "heteroclinic_from_simulation"),
+    "orbit_guess_from_trajectory": (".heteroclinic", "orbit_guess_from_trajectory"),
+    "HeteroclinicSolution": (".heteroclinic_locate", "HeteroclinicSolution"),
+    "HeteroclinicBranch": (".heteroclinic_locate", "HeteroclinicBranch"),
+    "locate_heteroclinic": (".heteroclinic_locate", "locate_heteroclinic"),
+    "remesh_heteroclinic": (".heteroclinic_locate", "remesh_heteroclinic"),
+    "heteroclinic_point": (".heteroclinic_locate", "heteroclinic_point"),
+    "ConnectionGraph": (".connections", "ConnectionGraph"),
+    "connection_graph": (".connections", "connection_graph"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 __all__ = sorted(_LAZY)

@@ -10,6 +10,7 @@ import time). One module per kind of picture, one style for all:
   regions by number of equilibria);
 - `cycles`: branches of limit cycles (extrema, period, orbits);
 - `homoclinic`: homoclinic orbits and curves;
+- `connections`: the graph of connections between equilibria (`plot_connection_graph`);
 - `chaos`: running Lyapunov estimates and chaos maps;
 - `attractors`: basin fractions over a parameter and basin maps.
 
@@ -20,6 +21,7 @@ trajectories, equilibria counted over a parameter grid) come from `_compute`.
 from ._compute import region_counts as region_counts
 from .attractors import plot_basin_fractions as plot_basin_fractions, plot_basin_map as plot_basin_map
 from .chaos import plot_chaos_map as plot_chaos_map, plot_lyapunov_history as plot_lyapunov_history
+from .connections import plot_connection_graph as plot_connection_graph
 from .cycles import (
     plot_cycle_branch as plot_cycle_branch,
     plot_cycles as plot_cycles,
