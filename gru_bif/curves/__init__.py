@@ -5,7 +5,8 @@ double-Hopf), and implicit-function-theorem gradients of curve and codim-2 point
 - `base`: the curve contract shared with the curve of folds of cycles
     (`gru_bif.periodic.lpc_curve`).
 - `equilibrium`: `FoldCurveProblem`, `HopfCurveProblem`, `fold_curve`, `hopf_curve`.
-- `gradients`: `curve_points`, `codim2_point`.
+- `gradients`: `curve_points`, `codim2_point`;
+- `regions`: `region_counts` (equilibria counted over a grid of the plane).
 """
 
 from .base import (
@@ -23,3 +24,4 @@ from .equilibrium import (
     HopfCurveProblem as HopfCurveProblem,
 )
 from .gradients import codim2_point as codim2_point, curve_points as curve_points
+from .regions import region_counts as region_counts

@@ -18,7 +18,6 @@ The plot functions draw; the numbers they need (a field on a grid, default equil
 trajectories, equilibria counted over a parameter grid) come from `_compute`.
 """
 
-from ._compute import region_counts as region_counts
 from .attractors import plot_basin_fractions as plot_basin_fractions, plot_basin_map as plot_basin_map
 from .chaos import plot_chaos_map as plot_chaos_map, plot_lyapunov_history as plot_lyapunov_history
 from .connections import plot_connection_graph as plot_connection_graph
@@ -33,6 +32,7 @@ from .homoclinic import (
     plot_homoclinic_orbit as plot_homoclinic_orbit,
 )
 from .plane import plot_parameter_plane as plot_parameter_plane
+from ..curves.regions import region_counts as region_counts
 from .portrait import (
     plot_flow_1d as plot_flow_1d,
     plot_output_portrait as plot_output_portrait,

@@ -1,7 +1,7 @@
 """Two-parameter bifurcation diagrams (matplotlib, imported lazily): fold, Hopf and other
 curves in the parameter plane, codim-2 points labelled, and optionally the regions
 coloured by the number of equilibria and how many of them are stable (counted by
-`region_counts`, from `gru_bif.plotting._compute`)."""
+`region_counts`, from `gru_bif.curves.regions`)."""
 
 from collections.abc import Sequence
 
