@@ -659,6 +659,7 @@ def fixed_points(
     merge_tol: float = 1e-3,
     num_modes: int = 6,
     modes: str = "dense",
+    between: tuple = (0.5, 0.35, 0.65),
     max_points: int = 128,
 ) -> FixedPoints:
     """Fixed and slow points from states on the network's trajectories
@@ -687,6 +688,10 @@ def fixed_points(
     - `num_modes`: leading modes kept; `modes`: `"dense"` or `"arnoldi"` (see
         `leading_modes`; the counts of unstable modes always come from the full
         spectrum with `"dense"`).
+    - `between`: after the first pass, Newton also starts at these fractions of the
+        way between every pair of stable equilibria found (all equilibria if fewer
+        than two are stable), where the saddles between memories lie: trajectories
+        pass them quickly, so few sampled states are near them. `()` turns this off.
     - `max_points`: capacity of the result.
 
     **Returns:** a [`gru_bif.dissect.FixedPoints`][] (host side: concrete values).
@@ -707,10 +712,22 @@ def fixed_points(
                             max_q=0.5 * slow_speed**2)
     xs = np.asarray(slow.x)
     qs = np.asarray(slow.q)
-    found = find_equilibria(gru, u if gru.input_size else None,
-                            guesses=xs if len(xs) else np.asarray(states[:1]),
+    uu = u if gru.input_size else None
+    found = find_equilibria(gru, uu, guesses=xs if len(xs) else np.asarray(states[:1]),
                             tol=tol, throw=False)
     eq = np.asarray(found.x)[np.asarray(found.valid)]
+    if between and len(eq) > 1:
+        # saddles lie between the attractors: Newton from points on the segments
+        # between every pair of equilibria found (trajectories rarely linger there)
+        st = np.asarray(found.stable)[np.asarray(found.valid)]
+        a = eq[st] if st.sum() > 1 else eq
+        i, j = np.triu_indices(len(a), 1)
+        seg = np.concatenate([a[i] + t * (a[j] - a[i]) for t in between])
+        more = find_equilibria(gru, uu, guesses=seg, tol=tol, throw=False)
+        new = np.asarray(more.x)[np.asarray(more.valid)]
+        if len(new):
+            dmin = np.max(np.abs(new[:, None, :] - eq[None]), axis=-1).min(axis=1)
+            eq = np.concatenate([eq, new[dmin > 1e-6]])
     # minima explained by an equilibrium vs slow points
     if len(eq) and len(xs):
         dist = np.max(np.abs(xs[:, None, :] - eq[None, :, :]), axis=-1).min(axis=1)
@@ -830,11 +847,16 @@ def _match(points, targets, tol):
 
 
 def verify_attractors(gru: "GRU | TaskNetwork", fps: FixedPoints, starts, *,
-                      u=None, t_long: float = 2000.0, match_tol: float = 1e-4,
+                      u=None, t_long: float = 1e5, match_tol: float = 1e-4,
                       rtol: float = 1e-8, atol: float = 1e-10) -> AttractorCheck:
     """Simulate the ODE ([`gru_bif.simulate`][]) for `t_long` from each start (e.g. the
     states a task leaves the network in) and from each slow point of `fps`, and report
     which stable fixed point each ends at (max-norm distance ≤ `match_tol`).
+
+    `t_long` must be long against the slowest decay time `1/|max Re λ|` of the stable
+    points (trained memories are often weakly attracting: `max Re λ ≈ −1e-3` is
+    common, and the discrete map converges just as slowly, `μ = 1 + λ`); the adaptive
+    solver takes long steps near equilibria, so `1e5` costs little.
 
     A slow point "drifts" when its simulation ends at a stable fixed point elsewhere:
     the memory it stood for is kept only for a time of order `distance / speed`.
