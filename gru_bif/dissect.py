@@ -646,6 +646,14 @@ def _readout_arrays(readout, gru):
     return np.asarray(W), np.asarray(b)
 
 
+def _pad_rows(a):
+    """Repeat rows up to a power of two (at least 16): the solvers compile once per
+    number of starts, so few distinct sizes keep repeated calls warm."""
+    a = np.asarray(a)
+    n = max(16, 1 << (max(len(a), 1) - 1).bit_length())
+    return np.concatenate([a, np.repeat(a[:1], n - len(a), axis=0)]) if n > len(a) else a
+
+
 def fixed_points(
     gru: "GRU | TaskNetwork",
     states,
@@ -713,7 +721,7 @@ def fixed_points(
     xs = np.asarray(slow.x)
     qs = np.asarray(slow.q)
     uu = u if gru.input_size else None
-    found = find_equilibria(gru, uu, guesses=xs if len(xs) else np.asarray(states[:1]),
+    found = find_equilibria(gru, uu, guesses=_pad_rows(xs if len(xs) else np.asarray(states[:1])),
                             tol=tol, throw=False)
     eq = np.asarray(found.x)[np.asarray(found.valid)]
     if between and len(eq) > 1:
@@ -723,7 +731,7 @@ def fixed_points(
         a = eq[st] if st.sum() > 1 else eq
         i, j = np.triu_indices(len(a), 1)
         seg = np.concatenate([a[i] + t * (a[j] - a[i]) for t in between])
-        more = find_equilibria(gru, uu, guesses=seg, tol=tol, throw=False)
+        more = find_equilibria(gru, uu, guesses=_pad_rows(seg), tol=tol, throw=False)
         new = np.asarray(more.x)[np.asarray(more.valid)]
         if len(new):
             dmin = np.max(np.abs(new[:, None, :] - eq[None]), axis=-1).min(axis=1)
@@ -847,7 +855,7 @@ def _match(points, targets, tol):
 
 
 def verify_attractors(gru: "GRU | TaskNetwork", fps: FixedPoints, starts, *,
-                      u=None, t_long: float = 1e5, match_tol: float = 1e-4,
+                      u=None, t_long: float | None = None, match_tol: float = 1e-4,
                       rtol: float = 1e-8, atol: float = 1e-10) -> AttractorCheck:
     """Simulate the ODE ([`gru_bif.simulate`][]) for `t_long` from each start (e.g. the
     states a task leaves the network in) and from each slow point of `fps`, and report
@@ -855,8 +863,10 @@ def verify_attractors(gru: "GRU | TaskNetwork", fps: FixedPoints, starts, *,
 
     `t_long` must be long against the slowest decay time `1/|max Re λ|` of the stable
     points (trained memories are often weakly attracting: `max Re λ ≈ −1e-3` is
-    common, and the discrete map converges just as slowly, `μ = 1 + λ`); the adaptive
-    solver takes long steps near equilibria, so `1e5` costs little.
+    common, and the discrete map converges just as slowly, `μ = 1 + λ`). Default
+    (`None`): `25 / min |max Re λ|` over the stable points of `fps` (a decay by
+    `e^-25`), within `[1e3, 1e5]`. The cost grows with `t_long`: the fast modes
+    (`Re λ ≈ −1`) bound the explicit solver's step.
 
     A slow point "drifts" when its simulation ends at a stable fixed point elsewhere:
     the memory it stood for is kept only for a time of order `distance / speed`.
@@ -871,6 +881,10 @@ def verify_attractors(gru: "GRU | TaskNetwork", fps: FixedPoints, starts, *,
     st = np.asarray(fps.stable)
     slow_idx = np.nonzero(np.asarray(fps.slow))[0]
     all_starts = jnp.concatenate([starts, jnp.asarray(x[slow_idx])]) if len(slow_idx) else starts
+    if t_long is None:
+        lam = np.asarray(fps.eigenvalues)[st]
+        rate = np.min(-lam.real.max(axis=1)) if len(lam) else 1e-3
+        t_long = float(np.clip(25.0 / max(rate, 1e-12), 1e3, 1e5))
     ts = jnp.asarray([0.0, float(t_long)], gru.Uh.dtype)
     tr = simulate(gru, u if gru.input_size else None, all_starts, ts, rtol=rtol, atol=atol,
                   max_steps=2**16)

@@ -17,25 +17,30 @@ from gru_bif.branch import SpecialKind
 # --------------------------------------------------------------------------- helpers
 
 
-def _independent_fold(gru, x, p, channel, base, iters=40):
-    """Newton on [F(x, p); F_x(x, p) v; c·v − 1] written here from scratch (full
-    Jacobian by jacfwd, dense solve), started from the continuation's point."""
+@functools.partial(jax.jit, static_argnums=(4,))
+def _fold_newton_step(gru, y, c, base, channel):
     d = gru.hidden_size
     f = lambda h, pp: gru(0.0, h, base.at[channel].set(pp))  # noqa: E731
-    J = jax.jacfwd(f)(jnp.asarray(x), p)
-    _, _, vt = jnp.linalg.svd(J)
-    c = vt[-1]
 
     def G(y):
         xx, pp, vv = y[:d], y[d], y[d + 1:]
         Jv = jax.jvp(lambda h: f(h, pp), (xx,), (vv,))[1]
         return jnp.concatenate([f(xx, pp), Jv, (c @ vv - 1.0)[None]])
 
+    y = y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y))
+    return y, jnp.max(jnp.abs(G(y)))
+
+
+def _independent_fold(gru, x, p, channel, base, iters=12):
+    """Newton on [F(x, p); F_x(x, p) v; c·v − 1] written here from scratch (full
+    Jacobian by jacfwd, dense solve), started from the continuation's point."""
+    f = lambda h: gru(0.0, h, base.at[channel].set(p))  # noqa: E731
+    J = jax.jacfwd(f)(jnp.asarray(x))
+    c = jnp.linalg.svd(J)[2][-1]
     y = jnp.concatenate([jnp.asarray(x), jnp.asarray([p]), c])
-    newton = jax.jit(lambda y: y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y)))
     for _ in range(iters):
-        y = newton(y)
-    return float(y[d]), float(jnp.max(jnp.abs(G(y))))
+        y, res = _fold_newton_step(gru, y, c, base, channel)
+    return float(y[gru.hidden_size]), float(res)
 
 
 @functools.lru_cache(maxsize=None)
@@ -107,6 +112,7 @@ def test_train_torch_small_runs():
 # --------------------------------------------------------------------------- pipeline
 
 
+@pytest.mark.slow
 def test_small_flipflop_pipeline_truths():
     """On a small optax-trained net: every reported fixed point has |F| below tol, slow
     points are reported as slow with their speed, and long simulations from the task's
@@ -136,13 +142,14 @@ def test_small_flipflop_pipeline_truths():
     # end states of task sequences, then held without input
     xs, _ = D.flipflop_batch(jax.random.PRNGKey(4), 16, 60)
     ends = jax.vmap(net.run)(xs)[:, -1]
-    chk = D.verify_attractors(net, fps, ends, t_long=3000.0, match_tol=1e-5)
+    chk = D.verify_attractors(net, fps, ends, match_tol=1e-5)
     assert chk.all_matched, np.asarray(chk.final_speed)
     assert np.all(np.asarray(chk.final_speed) < 1e-6)
     text = fps.summary()
     assert "starts" in text
 
 
+@pytest.mark.slow
 def test_fold_location_and_gradient_small():
     """The first fold of a memory in input channel 0: the continuation's value agrees
     with an independent Newton on the fold's defining system to 1e-9, and its gradient
@@ -206,34 +213,76 @@ def shipped():
     return D.load_shipped()
 
 
-def test_shipped_flipflop_d64_fixed_points_and_folds(shipped):
-    """The shipped torch-trained 3-bit flip-flop (d = 64): 8 stable memories with all
-    sign patterns, saddles between them, every attractor reached by long simulations
-    from task states is one of them and each is reached, and the folds where memories
-    are lost in input channel 0 are located to 1e-9."""
-    net, rec = shipped
-    assert net.gru.hidden_size >= 64
-    states = D.trajectory_states(net, jax.random.PRNGKey(0), 2048, n=64, T=200,
+def _shipped_analysis(net, num, n_seq):
+    states = D.trajectory_states(net, jax.random.PRNGKey(0), num, n=64, T=200,
                                  noise=0.02, task_kw={"p_pulse": 0.03})
     fps = D.fixed_points(net, states)
+    xs, _ = D.flipflop_batch(jax.random.PRNGKey(7), n_seq, 200, p_pulse=0.03)
+    ends = jax.vmap(net.run)(xs)[:, -1]
+    chk = D.verify_attractors(net, fps, ends, match_tol=1e-5)
+    return fps, chk
+
+
+def _check_fold(net, bifs, r, s):
+    p = float(bifs.p[r, s])
+    p_ind, res = _independent_fold(net.gru, bifs.x[r, s], p, 0, bifs.base)
+    assert res < 1e-11 and abs(p - p_ind) <= 1e-9, (p, p_ind, res)
+    g = D.bifurcation_gradient(net.gru, bifs, r, s)
+    gb = np.asarray(g.bh)
+    j = int(np.argmax(np.abs(gb)))
+    eps = 1e-6
+    vals = [_independent_fold(
+        __import__("equinox").tree_at(lambda m: m.bh, net.gru, net.gru.bh.at[j].add(e)),
+        bifs.x[r, s], p, 0, bifs.base)[0] for e in (eps, -eps)]
+    fd = (vals[0] - vals[1]) / (2 * eps)
+    assert abs(fd - gb[j]) <= 1e-5 * max(1.0, abs(gb[j])), (fd, gb[j])
+
+
+def test_shipped_flipflop_d64(shipped):
+    """The shipped torch-trained 3-bit flip-flop (d = 64): 8 stable memories with all
+    sign patterns, saddles between them (Newton between the memories), every long
+    simulation from a task state ends at one of them, and the fold where a memory is
+    lost in input channel 0 is located to 1e-9 with its weight gradient."""
+    net, rec = shipped
+    assert net.gru.hidden_size == 64 and net.gru.reset == "after"
+    fps, chk = _shipped_analysis(net, 256, 24)
     st = np.asarray(fps.stable)
     assert int(st.sum()) == 8, fps.summary()
-    signs = {lab for lab, s in zip(fps.sign_labels(), st) if s}
-    assert len(signs) == 8
-    assert int(np.asarray(fps.saddles).sum()) >= 1
-    xs, _ = D.flipflop_batch(jax.random.PRNGKey(7), 64, 200, p_pulse=0.03)
-    ends = jax.vmap(net.run)(xs)[:, -1]
-    chk = D.verify_attractors(net, fps, ends, t_long=5000.0, match_tol=1e-5)
+    assert len({lab for lab, s in zip(fps.sign_labels(), st) if s}) == 8
+    assert int(np.asarray(fps.saddles).sum()) >= 7, fps.summary()
+    c = int(fps.count)
+    fixed = np.asarray(fps.is_fixed)[:c]
+    assert np.all(np.asarray(fps.speed)[:c][fixed] < 1e-9)
+    assert chk.all_matched, np.asarray(chk.reached)
+    # a "−" memory of bit 0 is lost when u[0] is raised
+    minus = [i for i, lab in enumerate(fps.sign_labels()) if st[i] and lab.startswith("(−")]
+    bifs = D.input_bifurcations(net, fps, 0, (-0.5, 0.5), points=minus[:1], hopf="off")
+    assert int(bifs.kind[0, 0]) == int(SpecialKind.FOLD), bifs.descriptions
+    assert 0 < float(bifs.p[0, 0]) < 0.5
+    _check_fold(net, bifs, 0, 0)
+
+
+@pytest.mark.slow
+def test_shipped_flipflop_d64_full(shipped):
+    """As above from 2048 trajectory states: the full cube of the 3-bit flip-flop
+    (8 memories, 12 saddles with one unstable mode, 6 with two, 1 with three), each
+    memory reached by simulations from task states, and the folds of every memory."""
+    net, _ = shipped
+    fps, chk = _shipped_analysis(net, 2048, 64)
+    assert int(np.asarray(fps.stable).sum()) == 8
+    sad = np.asarray(fps.saddles)
+    nu = np.asarray(fps.num_unstable)
+    assert [int(np.sum(sad & (nu == k))) for k in (1, 2, 3)] == [12, 6, 1], fps.summary()
     assert chk.exact(fps), np.asarray(chk.stable_reached)
+    # slow points (if any) are not fixed points and drift into a memory
+    for i in np.nonzero(np.asarray(fps.slow))[0]:
+        assert float(fps.speed[i]) > 1e-8
+        assert int(chk.slow_destination[i]) >= 0
     bifs = D.input_bifurcations(net, fps, 0, (-1.5, 1.5), hopf="off")
-    K = np.asarray(bifs.kind)
-    rows, sides = np.nonzero(K == int(SpecialKind.FOLD))
-    assert len(rows) >= 4, bifs.descriptions  # the four memories with bit 0 of one sign
-    r, s = int(rows[0]), int(sides[0])
-    p_ind, res = _independent_fold(net.gru, bifs.x[r, s], float(bifs.p[r, s]), 0, bifs.base)
-    assert res < 1e-11 and abs(float(bifs.p[r, s]) - p_ind) <= 1e-9
-    g = D.bifurcation_gradient(net.gru, bifs, r, s)
-    assert np.all(np.isfinite(np.asarray(g.Uh)))
+    rows, sides = np.nonzero(np.asarray(bifs.kind) == int(SpecialKind.FOLD))
+    assert len(rows) >= 8, bifs.descriptions
+    for r, s in zip(rows[:3], sides[:3]):
+        _check_fold(net, bifs, int(r), int(s))
 
 
 # --------------------------------------------------------------------------- sine
