@@ -94,6 +94,7 @@ __all__ = [
     "input_bifurcations",
     "bifurcation_gradient",
     "locate_fold",
+    "hopf_cycles",
     "simulated_period",
     "shipped_path",
     "load_shipped",
@@ -1016,14 +1017,40 @@ def input_bifurcations(gru: "GRU | TaskNetwork", fps: FixedPoints, channel: int,
             if KD[r, s] == int(SpecialKind.FOLD):
                 desc.append(f"{what} {i} {labels[r]} lost at u[{channel}] = {P[r, s]:.10g} "
                             f"(fold: it merges with a saddle when u[{channel}] is {side})")
-            else:
+            elif bool(fps.stable[i]):
                 desc.append(f"{what} {i} {labels[r]} loses stability at u[{channel}] = "
                             f"{P[r, s]:.10g} (Hopf: an oscillation of period "
                             f"{2 * np.pi / OM[r, s]:.4g} starts when u[{channel}] is {side})")
+            else:
+                desc.append(f"{what} {i} {labels[r]} ({kind_name(int(fps.kind[i]))}) has a "
+                            f"Hopf point at u[{channel}] = {P[r, s]:.10g} (period "
+                            f"{2 * np.pi / OM[r, s]:.4g}): a branch of cycles starts there")
     return InputBifurcations(point=jnp.asarray(idx), p=jnp.asarray(P), kind=jnp.asarray(KD),
                              x=jnp.asarray(X), omega=jnp.asarray(OM), branches=branches,
                              base=base, channel=channel, labels=labels,
                              descriptions=tuple(desc))
+
+
+def hopf_cycles(gru: "GRU | TaskNetwork", bifs: InputBifurcations, row: int, side: int, *,
+                p_min: float, p_max: float, dp: float = 1e-3, max_steps: int = 60,
+                **kwargs):
+    """The branch of cycles born at the Hopf point `bifs.p[row, side]`:
+    [`gru_bif.periodic.cycle_from_hopf`][] on that side's branch, then
+    [`gru_bif.periodic.continue_cycles`][] over `[p_min, p_max]` (extra keywords passed
+    on). Returns the `CycleBranch` (`.p`, `.period`, `.orbit(i)`, `.end`)."""
+    from .periodic import continue_cycles, cycle_from_hopf
+
+    if isinstance(gru, TaskNetwork):
+        gru = gru.gru
+    if int(bifs.kind[row, side]) != int(SpecialKind.HOPF):
+        raise ValueError(f"bifs has no Hopf point at row {row}, side {side}; its kinds are "
+                         f"{np.asarray(bifs.kind).tolist()} (2 = Hopf).")
+    br = bifs.branches[row][side]
+    sp = br.special
+    k = [j for j in range(int(sp.count)) if int(sp.kind[j]) == int(SpecialKind.HOPF)][0]
+    pr = _problem(gru, bifs.channel, bifs.base)
+    cp, u0 = cycle_from_hopf(pr, br, k, dp=dp)
+    return continue_cycles(cp, u0, p_min=p_min, p_max=p_max, max_steps=max_steps, **kwargs)
 
 
 def _null_vectors(J):
