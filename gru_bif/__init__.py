@@ -63,6 +63,7 @@ _LAZY = {
     "homoclinic": (".homoclinic", None),
     "census": (".census", None),
     "trained": (".trained", None),
+    "dissect": (".dissect", None),
     "differentiate": (".differentiate", None),
     "losses": (".losses", None),
     "training": (".training", None),
