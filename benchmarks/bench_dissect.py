@@ -22,7 +22,9 @@ For each d (in its own child process, float64):
         [--memories 2] [--quick] [--out benchmarks/results]
 
 Writes `dissect.json` and `dissect.md`. Cold − warm is the compilation (and first-use)
-cost.
+cost. Children run with `OPENBLAS_NUM_THREADS=1`: on a loaded 2-core machine a threaded
+LAPACK `eig` of 256×256 took 2 s instead of 40 ms (measured), and the continuation's
+stability test (one `eig` per point) slowed the same way.
 """
 
 import argparse
@@ -122,7 +124,8 @@ def main():
     for d in sizes:
         t0 = time.perf_counter()
         r = C.run_child([script, "--child", str(d), "--starts", str(a.starts), "--repeats",
-                         str(a.repeats), "--memories", str(a.memories)], timeout=3600)
+                         str(a.repeats), "--memories", str(a.memories)], timeout=3600,
+                        env={"OPENBLAS_NUM_THREADS": "1"})
         r.setdefault("d", d)
         r.setdefault("status", "ok")
         rows.append(r)
