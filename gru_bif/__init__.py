@@ -68,6 +68,7 @@ _LAZY = {
     "census": (".census", None),
     "chaos": (".chaos", None),
     "trained": (".trained", None),
+    "dissect": (".dissect", None),
     "differentiate": (".differentiate", None),
     "losses": (".losses", None),
     "training": (".training", None),

@@ -29,7 +29,7 @@ FLOORS = {
     "simulate": 5, "equilibria": 5, "collocation": 5, "curves": 5,
     "homoclinic": 5, "periodic": 5, "chaos": 5,
     # 6: applications
-    "losses": 6, "training": 6, "census": 6, "trained": 6, "systems": 6,
+    "losses": 6, "training": 6, "census": 6, "trained": 6, "dissect": 6, "systems": 6,
     "examples": 6, "attractors": 6,
     # 7-9: presentation
     "plotting": 7, "reproduce": 8, "cli": 9,
@@ -38,7 +38,7 @@ FLOORS = {
 ORDER = [
     "simulate", "equilibria", "collocation", "curves", "homoclinic",
     "periodic", "chaos", "systems", "examples", "losses", "training", "census",
-    "trained", "attractors",
+    "trained", "dissect", "attractors",
 ]
 MAX_LINES = 600
 LONG_REASON = "This module is long because"

@@ -12,7 +12,9 @@ import time). One module per kind of picture, one style for all:
 - `homoclinic`: homoclinic orbits and curves;
 - `connections`: the graph of connections between equilibria (`plot_connection_graph`);
 - `chaos`: running Lyapunov estimates and chaos maps;
-- `attractors`: basin fractions over a parameter and basin maps.
+- `attractors`: basin fractions over a parameter and basin maps;
+- `dissect`: a trained network's fixed points in its principal components, and the
+  diagram of its memories in an input.
 
 The plot functions draw; the numbers they need (a field on a grid, default equilibria,
 trajectories, equilibria counted over a parameter grid) come from `_compute`.
@@ -25,6 +27,11 @@ from .cycles import (
     plot_cycle_branch as plot_cycle_branch,
     plot_cycles as plot_cycles,
     plot_period as plot_period,
+)
+from .dissect import (
+    pca_basis as pca_basis,
+    plot_fixed_points_pca as plot_fixed_points_pca,
+    plot_input_diagram as plot_input_diagram,
 )
 from .diagram import Readout as Readout, plot_bifurcation_diagram as plot_bifurcation_diagram
 from .homoclinic import (
