@@ -35,6 +35,7 @@ p_k)` tend to Feigenbaum's `δ = 4.6692016…` for a generic (quadratic-map-like
 """
 
 import dataclasses
+import warnings
 
 import equinox as eqx
 import jax
@@ -42,10 +43,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._custom_types import Array, Float
-from ..branch import Branch, SpecialKind
+from .._results import RESULTS
+from ..branch import Branch, SpecialKind, SpecialPoints
 from ..collocation.mesh import block_index
 from .collocation import CollocationProblem
 from .floquet import chain_product
+from .mesh import adapt_mesh
 from .views import CycleBranch
 
 __all__ = ["PeriodDoublingCascade", "period_doubling_cascade", "pd_eigenfunction",
@@ -345,6 +348,51 @@ class PeriodDoublingCascade:
                 "stop_reason": self.stop_reason}
 
 
+def _join(pieces) -> Branch:
+    """One `Branch` from consecutive runs (each run's first row repeats the previous
+    run's last; special points re-indexed)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    rows = {k: [] for k in ("x", "p", "stable", "n_unstable", "ds", "newton_iterations")}
+    sps, offset = [], 0
+    for j, br in enumerate(pieces):
+        n = int(br.num_points)
+        s0 = 0 if j == 0 else 1
+        for key in rows:
+            rows[key].append(np.asarray(getattr(br, key))[s0:n])
+        sp = br.special
+        c = int(sp.count)
+        if c:
+            sps.append((sp, c, offset - s0))
+        offset += n - s0
+    cat = {k: np.concatenate(v) for k, v in rows.items()}
+    first = pieces[0].special
+    if sps:
+        def spcat(get):
+            return np.concatenate([np.asarray(get(sp))[:c] for sp, c, _ in sps])
+
+        special = SpecialPoints(
+            kind=jnp.asarray(spcat(lambda s: s.kind)), p=jnp.asarray(spcat(lambda s: s.p)),
+            x=jnp.asarray(spcat(lambda s: s.x)),
+            index=jnp.asarray(np.concatenate(
+                [np.asarray(sp.index)[:c] + off for sp, c, off in sps])),
+            precision=jnp.asarray(spcat(lambda s: s.precision)),
+            located=jnp.asarray(spcat(lambda s: s.located)),
+            tangent=jnp.asarray(spcat(lambda s: s.tangent)),
+            data={k: jnp.asarray(np.concatenate([np.asarray(sp.data[k])[:c]
+                                                 for sp, c, _ in sps])) for k in first.data},
+            count=jnp.asarray(sum(c for _, c, _ in sps), jnp.int32))
+    else:
+        special = first
+    last = pieces[-1]
+    return Branch(x=jnp.asarray(cat["x"]), p=jnp.asarray(cat["p"]),
+                  stable=jnp.asarray(cat["stable"]), n_unstable=jnp.asarray(cat["n_unstable"]),
+                  ds=jnp.asarray(cat["ds"]), newton_iterations=jnp.asarray(
+                      cat["newton_iterations"]),
+                  num_points=jnp.asarray(len(cat["p"]), jnp.int32), special=special,
+                  result=last.result, stats=last.stats, param_name=last.param_name)
+
+
 def _first_pd(branch: Branch, p_start: float, sign: float, tol: float):
     sp = branch.special
     best = None
@@ -372,9 +420,11 @@ def period_doubling_cascade(
     direction: str = "forward",
     ds: float = 0.05,
     ds_max: float = 0.2,
-    max_steps: int = 60,
+    max_steps: int = 120,
+    chunk: int = 12,
     amplitude: float = 0.05,
     multiplier_tol: float = 1e-6,
+    adapt: bool = True,
     tol=None,
 ) -> PeriodDoublingCascade:
     """Follow a period-doubling cascade: continue the cycles of `u0`, locate their first
@@ -391,9 +441,13 @@ def period_doubling_cascade(
         the way to go from `u0` to the first PD point.
     - `ds`, `ds_max`, `max_steps`: continuation steps of each level (in the problem's
         integral norm; the step is scaled down with the spacing of the cascade).
+    - `chunk`: a level is continued in compiled runs of this many steps (one program
+        per mesh size), and stops with the run that locates its period doubling.
     - `amplitude`: of each switch (`switch_period_doubling`).
     - `multiplier_tol`: a located PD point is used only if its multiplier is −1 within
         this.
+    - `adapt`: move the mesh at the start of every level so that it equidistributes
+        the collocation error on the level's first cycle (`adapt_mesh`; same `ntst`).
     - `tol`: Newton tolerance of the continuation.
 
     **Returns:** a `PeriodDoublingCascade` (`p`, `period`, `delta`, the branches, …).
@@ -425,19 +479,36 @@ def period_doubling_cascade(
     stop = ""
     cur_ds, cur_ds_max = float(ds), float(ds_max)
     for level in range(int(levels)):
-        cp = cp.with_reference(u)
+        if adapt:
+            cp, u = adapt_mesh(cp, u)
         p_start = float(u[-1])
         lo, hi = (p_start, p_max) if sign > 0 else (p_min, p_start)
-        br = continuation(cp, u[:-1], u[-1], p_min=lo, p_max=hi, ds=sign * cur_ds,
-                          ds_max=cur_ds_max, max_steps=int(max_steps), tol=tol,
-                          max_special_points=8, throw=False)
+        pieces, k, steps, u_run = [], None, 0, u
+        while steps < int(max_steps):
+            cp = cp.with_reference(u_run)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a chunk that used its steps: expected
+                br = continuation(cp, u_run[:-1], u_run[-1], p_min=lo, p_max=hi,
+                                  ds=sign * cur_ds, ds_max=cur_ds_max,
+                                  max_steps=int(chunk), tol=tol, max_special_points=4,
+                                  throw=False)
+            n = int(br.num_points)
+            pieces.append(br)
+            steps += max(n - 1, 1)
+            k = _first_pd(br, p_start, sign, multiplier_tol)
+            if k is not None or n < 2 or br.result != RESULTS.max_steps_reached_continuation:
+                break
+            u_run = jnp.append(br.x[n - 1], br.p[n - 1])
+            if np.isfinite(float(br.ds[n - 1])):
+                cur_ds = min(abs(float(br.ds[n - 1])), cur_ds_max)
+        br = _join(pieces)
         views.append(CycleBranch(cp, br))
-        k = _first_pd(br, p_start, sign, multiplier_tol)
         if k is None:
             stop = (f"level {level + 1}: no period doubling found between "
                     f"{p_start:.10g} and the end of the branch at "
                     f"{float(br.p[int(br.num_points) - 1]):.10g}")
             break
+        k = _first_pd(br, p_start, sign, multiplier_tol)
         u_pd = jnp.append(br.special.x[k], br.special.p[k])
         u_r, _, ok = refine_period_doubling(cp, u_pd)
         if bool(ok) and abs(float(u_r[-1]) - float(u_pd[-1])) < 1e-4 * (
