@@ -35,6 +35,7 @@ p_k)` tend to Feigenbaum's `δ = 4.6692016…` for a generic (quadratic-map-like
 """
 
 import dataclasses
+import math
 import warnings
 
 import equinox as eqx
@@ -299,7 +300,8 @@ class PeriodDoublingCascade:
         their defining systems); `period`: `(K,)` the period of the cycle that doubles
         at each (≈ `2^k T₀`);
     - `points`: the `K` located points `u = (nodes, T, p)` and `problems` their
-        `CollocationProblem`s (period `2^k`-fold, mesh `2^k ntst`);
+        `CollocationProblem`s (period `2^k`-fold; each point refined on the level's
+        mesh with every interval halved, `2^{k+1} ntst` intervals);
     - `branches`: the `CycleBranch` of every level (level `k`: the period-`2^k` cycles,
         from the start or the switch up to a bit past the PD point);
     - `starts`: the `(cp, u)` of every doubled cycle after a switch;
@@ -391,6 +393,17 @@ def _join(pieces) -> Branch:
                       cat["newton_iterations"]),
                   num_points=jnp.asarray(len(cat["p"]), jnp.int32), special=special,
                   result=last.result, stats=last.stats, param_name=last.param_name)
+
+
+def _halved(cp: CollocationProblem, u):
+    """`(cp_fine, u_fine)`: the same cycle on the mesh with every interval halved."""
+    from .adaptive import _refine_exact
+
+    X, T, p = cp.split(u)
+    fine, vals = _refine_exact(cp, X, cp.mesh, 2)
+    cp_f = CollocationProblem(cp.problem, vals, ntst=2 * cp.ntst, ncol=cp.ncol, mesh=fine,
+                              stability=cp.stability, detect=cp.detect, norm=cp.norm)
+    return cp_f, cp_f.pack(vals, T, p)
 
 
 def _first_pd(branch: Branch, p_start: float, sign: float, tol: float):
@@ -514,19 +527,38 @@ def period_doubling_cascade(
         if bool(ok) and abs(float(u_r[-1]) - float(u_pd[-1])) < 1e-4 * (
                 1 + abs(float(u_pd[-1]))):
             u_pd = u_r
-        refined.append(bool(ok))
-        _, T, p = cp.split(u_pd)
+        # the reported point: refined again on the mesh with every interval halved (the
+        # same piecewise polynomial to start), to `2^-2m` of the discretisation error
+        cp_f, u_f = _halved(cp, u_pd)
+        u_fr, _, ok_f = refine_period_doubling(cp_f, u_f)
+        if bool(ok_f) and abs(float(u_fr[-1]) - float(u_pd[-1])) < 1e-4 * (
+                1 + abs(float(u_pd[-1]))):
+            cp_f, u_f = cp_f.with_reference(u_fr), u_fr
+        refined.append(bool(ok) and bool(ok_f))
+        _, T, p = cp_f.split(u_f)
         ps.append(float(p))
         Ts.append(float(T))
-        pts.append(u_pd)
-        cps.append(cp)
-        mus.append(float(np.min(np.real(_crit(cp, u_pd)))))
+        pts.append(u_f)
+        cps.append(cp_f)
+        mus.append(float(np.real(_crit(cp_f, u_f))))
         if level == int(levels) - 1:
             break
-        try:
-            cp2, u2 = switch_period_doubling(cp, u_pd, amplitude=amplitude, refine=False)
-        except (ValueError, RuntimeError) as e:
-            stop = f"level {level + 1}: switch failed: {e}"
+        # the switch: the doubled cycle must start well before the next PD point,
+        # ~gap/δ further on: shrink the amplitude (the offset in p goes like its square)
+        amp, cp2 = amplitude, None
+        limit = abs(ps[-1] - ps[-2]) / (4 * FEIGENBAUM_DELTA) if len(ps) >= 2 else np.inf
+        for _ in range(4):
+            try:
+                cp2, u2 = switch_period_doubling(cp, u_pd, amplitude=amp, refine=False)
+            except (ValueError, RuntimeError) as e:
+                stop = f"level {level + 1}: switch failed: {e}"
+                cp2 = None
+                break
+            off = abs(float(u2[-1]) - float(u_pd[-1]))
+            if off <= limit:
+                break
+            amp *= 0.8 * math.sqrt(limit / off)
+        if cp2 is None:
             break
         side = np.sign(float(u2[-1]) - float(p))
         if side != sign:
@@ -538,8 +570,8 @@ def period_doubling_cascade(
         # the cascade's spacing shrinks by ~δ per level: so does the step
         if len(ps) >= 2:
             gap = abs(ps[-1] - ps[-2])
-            cur_ds = min(cur_ds, gap / 8)
-            cur_ds_max = min(cur_ds_max, gap / 2)
+            cur_ds = min(cur_ds, gap / 20)
+            cur_ds_max = min(cur_ds_max, gap / 5)
     return PeriodDoublingCascade(
         p=np.asarray(ps), period=np.asarray(Ts), points=tuple(pts), problems=tuple(cps),
         branches=tuple(views), starts=tuple(starts), multipliers=np.asarray(mus),
