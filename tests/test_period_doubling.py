@@ -26,13 +26,13 @@ from gru_bif.branch import SpecialKind
 from gru_bif.models import ROSSLER_PARAMS, rossler_field
 from gru_bif.periodic import (
     CollocationProblem,
-    CycleBranch,
     correct_cycle,
     cycle_from_simulation,
     node_times,
     nontrivial_multipliers,
     pd_eigenfunction,
     period_doubling_cascade,
+    refine_period_doubling,
     switch_period_doubling,
     FEIGENBAUM_DELTA,
 )
@@ -66,48 +66,43 @@ def mobius():
     return cp, u
 
 
-def test_mobius_exact_period_doubling_and_switch(mobius):
+@pytest.fixture(scope="module")
+def mobius_pd(mobius):
     cp, u = mobius
-    br = gru_bif.continuation(cp, u[:-1], u[-1], p_min=-0.1, p_max=0.1, ds=0.05,
-                              max_steps=10)
-    kinds = np.asarray(br.special.kind)[: int(br.special.count)]
-    (k,) = np.nonzero(kinds == SpecialKind.PERIOD_DOUBLING)[0]
-    assert abs(float(br.special.p[k])) < 1e-9
-    # the eigenfunction: v(T) = −v(0), along the Möbius axis n(θ) of the normal plane
-    u_pd = jnp.append(br.special.x[k], br.special.p[k])
+    u_pd, it, ok = refine_period_doubling(cp, u.at[-1].set(-0.02))
+    assert bool(ok)
+    return cp.with_reference(u_pd), u_pd
+
+
+def test_mobius_exact_period_doubling(mobius_pd):
+    cp, u_pd = mobius_pd
+    _, T, p = cp.split(u_pd)
+    assert abs(float(p)) < 1e-10
+    assert abs(float(T) - 2 * math.pi / OMEGA) < 1e-10
+    # the eigenfunction: v(T) = −v(0), along the frame's first axis (no z at θ = 0)
     V, mu = pd_eigenfunction(cp, u_pd)
     assert abs(mu + 1) < 1e-9
-    # switch: the doubled cycle, period 2T exactly, max z = √μ
-    cp2, u2 = switch_period_doubling(cp, br, int(k), amplitude=0.05)
+    assert V.shape == (cp.num_nodes, 3)
+    with pytest.raises(ValueError, match="period_doubling"):
+        switch_period_doubling(cp, u_pd.at[-1].set(-0.1), refine=False)  # not a PD point
+
+
+def test_mobius_switch_is_exact(mobius_pd):
+    cp, u_pd = mobius_pd
+    cp2, u2 = switch_period_doubling(cp, u_pd, amplitude=0.1)
     assert cp2.ntst == 2 * cp.ntst
     X2, T2, p2 = cp2.split(u2)
-    assert float(p2) > 0
+    mu = float(p2)
+    # the doubled cycle exists for μ > 0 (supercritical), period 2T, extent √μ in z
+    assert 1e-4 < mu < 0.05
     assert abs(float(T2) - 4 * math.pi / OMEGA) < 1e-10
-    view = CycleBranch(cp2, gru_bif.continuation(cp2, u2[:-1], u2[-1], p_min=0.0,
-                                                 p_max=0.05, ds=0.01, max_steps=8))
-    n = len(view)
-    ps = np.asarray(view.p[:n])
-    assert ps[-1] == pytest.approx(0.05, abs=1e-12)
-    np.testing.assert_allclose(np.asarray(view.period[:n]), 4 * math.pi, atol=1e-9)
-    np.testing.assert_allclose(np.asarray(view.x_max[:n, 2]), np.sqrt(ps), rtol=1e-6)
-    # the doubled cycle is stable (its multipliers e^{−2μT}, e^{−2T})
-    mu2 = np.asarray(nontrivial_multipliers(view.problem_at(n - 1), view.u(n - 1)))
-    np.testing.assert_allclose(np.sort(np.abs(mu2)),
-                               np.sort([math.exp(-4 * math.pi * 0.05),
-                                        math.exp(-4 * math.pi)]), rtol=1e-6, atol=1e-12)
-
-
-def test_mobius_cascade_one_level(mobius):
-    cp, u = mobius
-    res = period_doubling_cascade(cp, u, levels=1, p_min=-0.1, p_max=0.1, ds=0.05)
-    assert res.levels == 1 and res.stop_reason == ""
-    assert abs(res.p[0]) < 1e-10
-    assert res.period[0] == pytest.approx(2 * math.pi, abs=1e-10)
-    assert abs(res.multipliers[0] + 1) < 1e-9
-    assert res.delta.shape == (0,)
-    with pytest.raises(ValueError, match="period_doubling"):
-        # row 0 of the start is no PD point: no multiplier near −1
-        switch_period_doubling(cp, u, refine=False)
+    z = np.asarray(cp2.evaluate(u2, np.linspace(0, 1, 2001)))[:, 2]
+    assert np.max(z) == pytest.approx(math.sqrt(mu), rel=1e-7)
+    assert np.min(z) == pytest.approx(-math.sqrt(mu), rel=1e-7)
+    # stable: multipliers e^{−2μ·2T} and e^{−2T} (the frame turns a full turn in 2T)
+    mu2 = np.sort(np.asarray(nontrivial_multipliers(cp2, u2)).real)
+    np.testing.assert_allclose(mu2, np.sort([math.exp(-2 * mu * 4 * math.pi),
+                                              math.exp(-4 * math.pi)]), rtol=1e-6)
 
 
 def _rossler_start(ntst):
@@ -131,18 +126,40 @@ def _check_against_shooting(res, k, tol_p, tol_T):
     return ps
 
 
+def test_rossler_first_period_doubling_and_switch():
+    cp, u = _rossler_start(30)
+    res = period_doubling_cascade(cp, u, levels=1, p_min=2.0, p_max=3.5, ds=0.05)
+    assert res.levels == 1, res.stop_reason
+    assert res.p[0] == pytest.approx(2.832445, abs=1e-6)
+    assert bool(res.refined[0]) and abs(res.multipliers[0] + 1) < 1e-8
+    _check_against_shooting(res, 0, 1e-8, 1e-8)
+    # the switch: the doubled cycle just past the PD point, period ≈ 2T, and it is the
+    # stable one there (the period-1 cycle has a multiplier below −1)
+    view = res.branches[0]
+    kinds = np.asarray(view.special.kind)[: int(view.special.count)]
+    (k,) = np.nonzero(kinds == SpecialKind.PERIOD_DOUBLING)[0]
+    cp2, u2 = switch_period_doubling(cp, view, int(k))
+    assert cp2.ntst == 2 * cp.ntst
+    assert 0 < float(u2[-1]) - res.p[0] < 0.05
+    assert float(u2[-2]) == pytest.approx(2 * res.period[0], rel=1e-3)
+    mu2 = np.asarray(nontrivial_multipliers(cp2, u2))
+    assert np.max(np.abs(mu2)) < 1
+    with pytest.raises(ValueError, match="special points"):
+        switch_period_doubling(cp, view, int(view.special.count))
+    with pytest.raises(ValueError, match="Period doubling needs d >= 3|CollocationProblem"):
+        switch_period_doubling(view, view, 0)
+
+
+@pytest.mark.slow
 def test_rossler_first_two_period_doublings():
     cp, u = _rossler_start(30)
     res = period_doubling_cascade(cp, u, levels=2, p_min=2.0, p_max=4.5, ds=0.05)
     assert res.levels == 2, res.stop_reason
-    assert res.p[0] == pytest.approx(2.832445, abs=1e-6)
     assert res.p[1] == pytest.approx(3.837358, abs=1e-6)
     assert np.all(res.refined)
     np.testing.assert_allclose(res.multipliers, -1.0, atol=1e-8)
-    # the switch: the doubled cycle starts past the PD point with period ≈ 2T
     cp2, u2 = res.starts[0]
-    assert cp2.ntst == 2 * res.problems[0].ntst
-    assert 0 < float(u2[-1]) - res.p[0] < 0.05
+    assert cp2.ntst == 2 * res.problems[0].ntst // 2
     assert float(u2[-2]) == pytest.approx(2 * res.period[0], rel=1e-2)
     assert res.period[1] == pytest.approx(2 * res.period[0], rel=0.05)
     for k in range(2):
