@@ -36,6 +36,7 @@ SCRIPTS = {
     "curves": "bench_curves.py",
     "latency": "bench_latency.py",
     "chaos": "bench_chaos.py",
+    "doubling": "bench_doubling.py",
 }
 OUTPUTS = {name: name for name in SCRIPTS}
 
@@ -56,7 +57,7 @@ def main():
         # two at a time: the longest (curves) first, and the diagram script before
         # bench_peers so that its compiled GRU program is in the shared cache by then
         order = ["curves", "diagram", "cycles", "size", "peers", "batch", "gradients",
-                 "homoclinic", "latency", "chaos"]
+                 "homoclinic", "latency", "chaos", "doubling"]
         names = sorted(names, key=lambda n: order.index(n) if n in order else len(order))
     env = {**os.environ, "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
     failed = []
