@@ -40,6 +40,7 @@ SCRIPTS = {
     "distributed": "bench_distributed.py",
     "heteroclinic": "bench_heteroclinic.py",
     "dissect": "bench_dissect.py",
+    "doubling": "bench_doubling.py",
 }
 OUTPUTS = {name: name for name in SCRIPTS}
 
@@ -64,8 +65,8 @@ def main():
         # two at a time: the longest (curves) first, and the diagram script before
         # bench_peers so that its compiled GRU program is in the shared cache by then
         order = ["curves", "diagram", "cycles", "size", "peers", "batch", "gradients",
-                 "homoclinic", "heteroclinic", "latency", "chaos", "basins", "dissect",
-                 "distributed"]
+                 "homoclinic", "heteroclinic", "latency", "chaos", "doubling", "basins",
+                 "dissect", "distributed"]
         names = sorted(names, key=lambda n: order.index(n) if n in order else len(order))
     env = {**os.environ, "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
     failed = []

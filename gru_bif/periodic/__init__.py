@@ -12,6 +12,10 @@ multipliers, and starting cycles from Hopf points or simulations.
     cycles.period, cycles.x_min, cycles.x_max, cycles.orbit(i), cycles.end
     ```
 
+`switch_period_doubling(cp, branch, k)` starts the doubled cycles at a located period
+doubling; `period_doubling_cascade(cp, u0, levels=4, p_min=..., p_max=...)` repeats it
+along a cascade and reports the PD values and Feigenbaum's ratios.
+
 `continue_cycles` adapts the mesh every few steps, measures steps in the orbit's
 integral norm and locates the Hopf point, homoclinic orbit or SNIC that ends the
 branch; `gru_bif.continuation(cp, ...)` continues on the fixed mesh of `cp`.
@@ -50,6 +54,12 @@ _LAZY = {
     "shooting_from_collocation": (".shooting", "shooting_from_collocation"),
     "shooting_multipliers": (".shooting", "shooting_multipliers"),
     "cycle_from_hopf": (".start", "cycle_from_hopf"),
+    "FEIGENBAUM_DELTA": (".doubling", "FEIGENBAUM_DELTA"),
+    "PeriodDoublingCascade": (".doubling", "PeriodDoublingCascade"),
+    "pd_eigenfunction": (".doubling", "pd_eigenfunction"),
+    "period_doubling_cascade": (".doubling", "period_doubling_cascade"),
+    "refine_period_doubling": (".doubling", "refine_period_doubling"),
+    "switch_period_doubling": (".doubling", "switch_period_doubling"),
     "cycle_from_simulation": (".start", "cycle_from_simulation"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
