@@ -321,3 +321,35 @@ def test_sine_generator_hopf_and_cycle_period():
     T_s = D.simulated_period(net.gru, jnp.asarray([p_c]), jnp.asarray(x_c),
                              t_end=60 * T_c, t_keep=20 * T_c)
     assert abs(T_s - T_c) < 1e-4 * T_c, (p_c, T_s, T_c)
+
+
+def test_cli_dissect_bad_input(tmp_path):
+    from gru_bif.cli import main
+
+    with pytest.raises(SystemExit, match="no such file"):
+        main(["dissect", str(tmp_path / "none.json")])
+    with pytest.raises(SystemExit, match="--task"):
+        (tmp_path / "m.pt").write_bytes(b"")
+        main(["dissect", str(tmp_path / "m.pt")])
+    with pytest.raises(SystemExit, match="--range"):
+        main(["dissect", str(tmp_path / "none.json"), "--range", "1", "0"])
+
+
+@pytest.mark.slow
+def test_cli_dissect_shipped_flipflop(tmp_path, capsys):
+    """`gru-bif dissect` on the shipped flip-flop: 8 memories, exactly the attractors of
+    long simulations, each lost at a fold in u[0] between −0.1 and 0.1."""
+    import json
+
+    from gru_bif.cli import main
+    from gru_bif.dissect import shipped_path
+
+    out = tmp_path / "d.json"
+    assert main(["dissect", str(shipped_path()), "--states", "256", "--range", "-0.1", "0.1",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "the stable points are exactly the attractors reached: True" in printed
+    data = json.loads(out.read_text())
+    stable = [p for p in data["points"] if p["type"].startswith("stable") and p["fixed"]]
+    assert len(stable) == 8 and len({p["signs"] for p in stable}) == 8
+    assert len(data["bifurcations"]) == 8 and all("fold" in s for s in data["bifurcations"])

@@ -15,6 +15,8 @@
                      --process-id I]                       (see gru_bif.cli.census)
     gru-bif basins MODEL_OR_SYSTEM [--lo X Y --hi X Y] [--grid N M] [--out basins.json]
                      [--plot basins.png] [--coordinator ...]  (see gru_bif.cli.basins)
+    gru-bif dissect MODEL [--task flipflop|sine] [--channel I --range A B]
+                     [--out dissect.json] [--plot pca.png]    (see gru_bif.cli.dissect)
 
 SYSTEM is a Python system file (PARAMS, X0, vector_field) or a saved GRU model (.json or
 .npz from `GRU.save`). Computations run in float64 unless `--float32` is given, and
@@ -25,14 +27,14 @@ without tracing or compiling, and JAX's persistent compilation cache in `jax/`;
 run starts in a fraction of a second.
 
 One module per family of sub-commands (`continue_`, `curve`, `portrait`, `reproduce`,
-`cycles`, `homoclinic`, `census`, `basins`), each with `add_parser(sub, common)` and its `cmd_*`; what they
+`cycles`, `homoclinic`, `census`, `basins`, `dissect`), each with `add_parser(sub, common)` and its `cmd_*`; what they
 share is in `_common`.
 """
 
 import argparse
 import sys
 
-from . import basins, census, continue_, curve, cycles, homoclinic, portrait, reproduce
+from . import basins, census, continue_, dissect, curve, cycles, homoclinic, portrait, reproduce
 from ._common import (
     _one_line,
     check_outputs as check_outputs,
@@ -45,7 +47,8 @@ from .curve import cmd_curve as cmd_curve
 from .portrait import cmd_portrait as cmd_portrait
 from .reproduce import cmd_reproduce as cmd_reproduce
 
-_FAMILIES = (continue_, curve, portrait, reproduce, cycles, homoclinic, census, basins)
+_FAMILIES = (continue_, curve, portrait, reproduce, cycles, homoclinic, census, basins,
+             dissect)
 """The sub-command modules, in the order `gru-bif --help` lists them."""
 
 
