@@ -222,7 +222,13 @@ def test_two_processes_give_the_results_of_one(tmp_path):
         assert p.returncode == 0 and "processes 2" in out, err[-3000:]
     one, two = np.load(tmp_path / "one" / "out.npz"), np.load(tmp_path / "two" / "out.npz")
     for key in one.files:
-        np.testing.assert_array_equal(one[key], two[key], err_msg=key)
+        if key == "lyap":
+            # λ1 on Lorenz's chaotic attractor: the one- and two-process programs are
+            # compiled apart (vmap vs shard_map), and chaos amplifies their last-bit
+            # differences (seen: 5e-12 relative after t = 20)
+            np.testing.assert_allclose(one[key], two[key], rtol=1e-9, err_msg=key)
+        else:
+            np.testing.assert_array_equal(one[key], two[key], err_msg=key)
     # the diagrams are real: the gain-3 network's Hopf points at ±0.359038459564185
     # (bench_peers' 50-digit reference), and a symmetric pair for gains 3.2 and 3.5
     kinds, p = one["kind"], one["p"]
