@@ -204,25 +204,28 @@ def batched(
         in_specs = tuple(PartitionSpec() if ax is None else PartitionSpec(name) for ax in axes)
         out = None
         if run.mode_used in ("auto", "shard_map"):
-            f = cache.get(in_specs)
-            if f is None:
+            if in_specs not in cache:
                 # check_vma=False: the systems are independent, so nothing crosses
                 # devices; the library's loops carry device-invariant constants
                 # (counters, flags) next to device-varying data, which the check rejects.
-                f = cache[in_specs] = jax.jit(
-                    jax.shard_map(vfn, mesh=mesh, in_specs=in_specs,
-                                  out_specs=PartitionSpec(name), check_vma=False)
-                )
-            try:
+                f = jax.jit(jax.shard_map(vfn, mesh=mesh, in_specs=in_specs,
+                                          out_specs=PartitionSpec(name), check_vma=False))
+                try:
+                    f.lower(*placed)  # trace once: does `fn` trace under shard_map?
+                except (ValueError, TypeError, RuntimeError):
+                    # The documented fallback of mode "auto": tracing under `shard_map`
+                    # fails for some functions (lineax / optimistix solves raise one of
+                    # these); the partitioned `jit` below traces them. Only tracing is
+                    # tried here, so errors of the computation itself are never hidden.
+                    if mode == "shard_map":
+                        raise
+                    f = None
+                cache[in_specs] = f
+            f = cache[in_specs]
+            if f is not None:
                 out = f(*placed)
                 run.mode_used = "shard_map"
-            except (ValueError, TypeError, NotImplementedError):
-                # The documented fallback of mode "auto", not a stub: tracing under
-                # `shard_map` fails for some functions (lineax / optimistix solves raise
-                # one of these); the partitioned `jit` below traces them. Errors of the
-                # function itself are raised again there.
-                if mode == "shard_map":
-                    raise
+            else:
                 run.mode_used = "jit"
         if out is None:
             out = jitted(*placed)
