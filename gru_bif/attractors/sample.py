@@ -249,12 +249,10 @@ def _analyse_samples(f, args, states, s: _Settings, chunk_size, mesh=None) -> _S
     if mesh is None:
         run = functools.partial(_analyse_chunk, f, args, s=s)
     else:
-        from ..batch import batched
-
-        sharded = batched(lambda x0: _analyse_one(f, args, x0, s), mesh=mesh)
+        sharded = _sharded_analysis(f, s, mesh)
 
         def run(X0):
-            return jax.tree.map(jnp.asarray, sharded(X0))
+            return jax.tree.map(jnp.asarray, sharded(args, X0))
 
     parts = [run(states[i:i + c]) for i in range(0, n_pad, c)]
     out = parts[0] if len(parts) == 1 else jax.tree.map(
@@ -264,3 +262,24 @@ def _analyse_samples(f, args, states, s: _Settings, chunk_size, mesh=None) -> _S
         status = jnp.where(jnp.arange(n_pad) < N, out.status, -1)
         out = eqx.tree_at(lambda o: o.status, out, status)
     return out
+
+
+_SHARDED: dict = {}
+
+
+def _sharded_analysis(f, s: _Settings, mesh):
+    """`gru_bif.batched` of one sample's analysis over `mesh`, the field's args shared
+    (`in_axes=(None, 0)`), kept per `(f, settings, mesh)` so that repeated calls reuse
+    its compiled program instead of retracing a fresh closure."""
+    from ..batch import batched
+
+    key = (f, s, mesh)
+    try:
+        run = _SHARDED.get(key)
+    except TypeError:  # unhashable settings: no reuse
+        key, run = None, None
+    if run is None:
+        run = batched(lambda a, x0: _analyse_one(f, a, x0, s), mesh=mesh, in_axes=(None, 0))
+        if key is not None:
+            _SHARDED[key] = run
+    return run
