@@ -154,13 +154,7 @@ def chaos_map(
     if mesh is None:
         lam, err, xf, result = _chaos_map(f, base, param, batch, x0s, k, chunk, kwargs)
     else:
-        from ..batch import batched
-
-        def one(a, x):
-            s = lyapunov_spectrum(f, x, _grid_args(base, param, a), k=k, **kwargs)
-            return s.exponents, s.error, s.x_final, s.result
-
-        out = batched(one, mesh=mesh, chunk_size=chunk)(batch, x0s)
+        out = _sharded_map(f, param, k, chunk, kwargs, mesh)(base, batch, x0s)
         lam, err, xf, result = jax.tree.map(jnp.asarray, out)
     ok = result == RESULTS.successful
     chaotic = ok & (lam[:, 0] - n_sigma * jnp.nan_to_num(err[:, 0], nan=jnp.inf) > threshold)
@@ -191,3 +185,28 @@ def _chaos_map(f, base, param, batch, x0s, k, chunk, kwargs):
         return s.exponents, s.error, s.x_final, s.result
 
     return jax.lax.map(one, (batch, x0s), batch_size=chunk)
+
+
+_SHARDED: dict = {}
+
+
+def _sharded_map(f, param, k, chunk, kwargs, mesh):
+    """`gru_bif.batched` of one grid point's spectrum over `mesh` (the base args shared,
+    `in_axes=(None, 0, 0)`), kept per field, parameter, settings and mesh so that
+    repeated calls reuse its compiled program instead of retracing a fresh closure."""
+    from ..batch import batched
+
+    try:
+        key = (f, param, k, chunk, tuple(sorted(kwargs.items())), mesh)
+        run = _SHARDED.get(key)
+    except TypeError:  # unhashable settings (e.g. a solver instance): no reuse
+        key, run = None, None
+    if run is None:
+        def one(base, a, x):
+            s = lyapunov_spectrum(f, x, _grid_args(base, param, a), k=k, **kwargs)
+            return s.exponents, s.error, s.x_final, s.result
+
+        run = batched(one, mesh=mesh, chunk_size=chunk, in_axes=(None, 0, 0))
+        if key is not None:
+            _SHARDED[key] = run
+    return run
