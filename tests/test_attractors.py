@@ -20,7 +20,7 @@ from gru_bif.attractors import (
     orbit_distance,
     sample_box,
 )
-from gru_bif.models.normal_forms import hopf_field
+from gru_bif.models.normal_forms import bautin_field, hopf_field
 
 # one set of settings for every test: the per-sample program compiles once per field
 # (chunks of 256 states: every call below reuses one chunk shape)
@@ -200,6 +200,27 @@ def test_basin_map_decoupled_gru(gru_basin_map):
     np.testing.assert_array_equal(xa[lab][..., 1] > m[1], Y > m[1])
 
 
+def slow_atan(t, x, args):
+    return -1e-3 * jnp.arctan(x)
+
+
+def test_weakly_attracting_point_by_damped_newton():
+    """x' = −10⁻³ atan x: the sink at 0 attracts at rate 10⁻³ (a trained memory's
+    rate). After t = 100 every state is still near its start (|x| ≥ 1.4), where the full
+    Newton step on atan overshoots (it diverges from |x| > 1.39); the damped steps reach
+    0 (16 of them from |x| = 2.4), and `fp_radius` decides whether so far a tail counts
+    as converged."""
+    X = sample_box(jax.random.PRNGKey(11), [1.5], [2.5], 64)
+    kw = dict(t_transient=100.0, t_sample=10.0, n_sample=101, chunk_size=64)
+    strict = find_attractors(slow_atan, None, X, **kw)
+    assert int(strict.count) == 0
+    assert set(np.asarray(strict.reason).tolist()) == {LABEL_REASONS.index("not_converged")}
+    att = find_attractors(slow_atan, None, X, fp_tol=2e-3, fp_radius=1.0, newton_steps=16, **kw)
+    assert int(att.count) == 1 and att.kind_names == ["fixed point"]
+    assert abs(float(att.x[0, 0])) <= 1e-12
+    assert np.all(np.asarray(att.labels) == 0)
+
+
 # ---------------------------------------------------------------- cycles
 
 
@@ -236,6 +257,44 @@ def test_hopf_birth_tied_to_located_hopf():
         assert e.tied_to == "hopf" and e.located
         assert abs(e.p - 0.0) <= 1e-9, e.p
     assert (birth.p_exists, birth.p_gone) == (0.15, -0.15)
+
+
+def test_cycle_birth_tied_to_located_fold_of_cycles():
+    """Bautin normal form r' = r(b1 + r² − r⁴): the large stable cycle r² = (1 +
+    √(1 + 4 b1))/2 is born at the fold of cycles b1 = −1/4; the origin dies at the
+    subcritical Hopf point b1 = 0."""
+    prob = gru_bif.Problem(bautin_field, {"b1": -0.4, "b2": 1.0}, "b1")
+    X = sample_box(jax.random.PRNGKey(8), [-1.5, -1.5], [1.5, 1.5], 256)
+    gc = continue_attractors(prob, [-0.4, -0.2, 0.1], X, **FAST)
+    ev = {(e.event, e.attractor_kind): e for e in gc.events}
+    birth = ev[("birth", "cycle")]
+    assert birth.tied_to == "fold_cycle" and birth.located
+    assert abs(birth.p - (-0.25)) <= 1e-9, birth.p
+    # a point of the fold's cycle, on the circle r² = 1/2
+    assert abs(np.hypot(*birth.x) - math.sqrt(0.5)) <= 1e-6
+    death = ev[("death", "fixed point")]
+    assert death.tied_to == "hopf" and abs(death.p) <= 1e-9
+
+
+def test_cycle_birth_tied_to_located_homoclinic_orbit():
+    """Bogdanov–Takens normal form x' = y, y' = b1 − x/4 + x² − x y: the stable cycle
+    around the unstable focus dies in a saddle loop, located against an independent
+    shooting of the saddle's manifolds (tests/homoclinic_reference.py)."""
+    from homoclinic_reference import REFERENCE
+
+    def bt(t, x, args):
+        return jnp.stack([x[1], args["b1"] - 0.25 * x[0] + x[0] ** 2 - x[0] * x[1]])
+
+    prob = gru_bif.Problem(bt, {"b1": -0.01}, "b1")
+    X = sample_box(jax.random.PRNGKey(10), [-0.15, -0.05], [0.15, 0.05], 256)
+    kw = dict(t_transient=300.0, t_sample=100.0, n_sample=1001, chunk_size=256)
+    gc = continue_attractors(prob, [-0.016, -0.012, -0.008], X, **kw)
+    births = [e for e in gc.events if e.attractor_kind == "cycle" and e.event == "birth"]
+    assert len(births) == 1
+    e = births[0]
+    assert e.tied_to == "homoclinic" and e.located
+    assert (e.p_exists, e.p_gone) == (-0.012, -0.016)
+    assert abs(e.p - REFERENCE["bt"][0]) <= 1e-9, e.p - REFERENCE["bt"][0]
 
 
 # ---------------------------------------------------------------- other attractors

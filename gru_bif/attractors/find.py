@@ -5,8 +5,9 @@ probability.
 in chunks), looks at the tail of each trajectory after a transient and recognises
 
 - a **fixed point**: the tail's speed `max|f|` at its last sample is below `fp_tol`; the
-  last state is polished by Newton's method on the vector field (`lineax` LU solves) and
-  accepted if the residual falls below `newton_tol` without moving far. Fixed points that
+  last state is polished by damped Newton steps on the vector field (`lineax` LU solves) and
+  accepted if the residual falls below `newton_tol` without moving farther than
+  `fp_radius` (relative; raise it for weakly attracting points). Fixed points that
   turn out to be unstable (a trajectory started on a saddle's stable manifold, or exactly
   on a repeller) are not attractors: their samples get the label `-1` with the reason
   `"unstable_equilibrium"`;
@@ -23,12 +24,13 @@ in chunks), looks at the tail of each trajectory after a transient and recognise
   from `Attractors.orbit[i, 0]` if you need more;
 - **another attractor** (quasi-periodic, chaotic): a tail that is neither, and does not
   shrink (the box spanned by its second half is at least `1 − decay_tol` of the box of
-  its first half). It is recognised by a signature of histogram features: the mean,
+  its first half) and comes back (its last state lies in the box of its first half,
+  widened by `decay_tol` of its extent: a slow monotone drift is not an attractor). It is recognised by a signature of histogram features: the mean,
   standard deviation and 5 % and 95 % quantiles of each coordinate over the tail
   (quantiles rather than the extremes, which fluctuate from one chaotic tail to
   the next). A tail that
-  still shrinks has not converged: label `-1`, reason `"not_converged"` (increase
-  `t_transient`).
+  still shrinks, or drifts away, has not converged: label `-1`, reason
+  `"not_converged"` (increase `t_transient`).
 
 Samples of one kind are grouped greedily, in fixed shapes, each group represented by
 its lowest-numbered sample: fixed points closer than `dedup_tol` (max-norm); cycles by
@@ -185,6 +187,7 @@ def find_attractors(
     max_steps: int = 2**14,
     escape_radius: float = 1e6,
     fp_tol: "float | None" = None,
+    fp_radius: float = 1e-3,
     newton_tol: "float | None" = None,
     newton_steps: int = 8,
     return_tol: float = 1e-2,
@@ -229,8 +232,16 @@ def find_attractors(
         `-1` (reason `"escaped"`); `float("inf")` switches the test off.
     - `fp_tol`: the largest speed `max|f|` at the end of the tail of a trajectory at a
         fixed point (default 1e-6; 1e-3 in float32).
+    - `fp_radius`: how far Newton may move the tail's last state onto the fixed point,
+        relative to `1 + max|x|` (default 1e-3). Weakly attracting fixed points (a
+        trained network's memories decay at rates of 1e-3 or less) need very long
+        transients to meet the defaults; a larger `fp_radius` with a larger `fp_tol`
+        accepts a tail that Newton's method carries onto a *stable* fixed point from
+        within that ball (e.g. `fp_tol=1e-3, fp_radius=0.05`). Keep the ball smaller
+        than the distance to the nearest saddle: a tail near a saddle is pulled onto it
+        and labelled `-1` (`"unstable_equilibrium"`), never given to an attractor.
     - `newton_tol`, `newton_steps`: the polished fixed point must have `max|f| <=
-        newton_tol` (default 1e-9; 1e-4 in float32) after `newton_steps` Newton steps.
+        newton_tol` (default 1e-9; 1e-4 in float32) after `newton_steps` damped Newton steps.
     - `return_tol`: the returns of a cycle must come within this fraction of its
         diameter of the first tail state (default 1e-2).
     - `decay_tol`: a tail whose second half spans less than `1 − decay_tol` of its first
@@ -296,6 +307,8 @@ def find_attractors(
             raise ValueError(f"{name}={v}; it must be positive and finite.")
     if not 0 <= decay_tol < 1:
         raise ValueError(f"decay_tol={decay_tol}; it must lie in [0, 1).")
+    if not (np.isfinite(fp_radius) and fp_radius > 0):
+        raise ValueError(f"fp_radius={fp_radius}; it must be positive and finite.")
     s = _Settings(
         t_transient=float(t_transient),
         t_sample=float(t_sample),
@@ -306,6 +319,7 @@ def find_attractors(
         max_steps=int(max_steps),
         escape_radius=float(escape_radius),
         fp_tol=float(tols["fp_tol"] if fp_tol is None else fp_tol),
+        fp_radius=float(fp_radius),
         newton_tol=float(tols["newton_tol"] if newton_tol is None else newton_tol),
         newton_steps=int(newton_steps),
         return_tol=float(return_tol),

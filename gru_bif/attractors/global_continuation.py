@@ -13,17 +13,29 @@ between the features of other attractors; attractors of different kinds never ma
 An attractor present at one grid value and unmatched at the next has died in between
 (or, read the other way, was born).
 
-**Tying births and deaths to bifurcations.** The grid only brackets an event. For a
-fixed point that dies (or is born) between `p_a` (where it exists) and `p_b`, its
-equilibrium is continued with [`gru_bif.continuation`][] from `p_a` towards `p_b`; the
-first fold, Hopf point or branch point the engine locates inside `[p_a, p_b]` is the
-bifurcation, with its parameter located on the defining system (to ~1e-12 in float64),
-not the grid's. A fixed point that loses stability at a Hopf point gives way to a cycle
-(supercritical) or to nothing nearby (subcritical). A cycle born or dying in the same
-interval as a fixed point tied to a Hopf point is tied to that Hopf point; otherwise the
-equilibrium inside the cycle (Newton from the orbit's mean) is continued across the
-interval and a Hopf point located there ties it. Anything else (a fold of cycles, a
-homoclinic orbit, a crisis) is reported as *untied*, with its grid interval.
+**Tying births and deaths to bifurcations.** The grid only brackets an event; the
+tie locates it with gru_bif's own continuation, on a defining system (to ~1e-12 in
+float64), not on the grid.
+
+- *A fixed point* that dies (or is born) between `p_a` (where it exists) and `p_b`: its
+  equilibrium is continued with [`gru_bif.continuation`][] from `p_a` towards `p_b`;
+  the first fold, Hopf point or branch point located inside `[p_a, p_b]` is the
+  bifurcation.
+- *A cycle*: the cycle itself is continued from `p_a` towards `p_b`
+  ([`gru_bif.periodic.cycle_from_simulation`][] from its orbit, then
+  [`gru_bif.periodic.continue_cycles`][], with mesh adaptation and located ends). The
+  first genuine special point of the cycle branch inside the bracket ties it (a fold of
+  cycles, where it meets an unstable cycle; a period doubling or a Neimark–Sacker
+  point, where it loses stability to a doubled cycle or a torus), or else the located
+  end of the branch inside the bracket: a Hopf point (the cycle shrinks onto an
+  equilibrium), a homoclinic orbit (its period grows without bound at a saddle) or a
+  SNIC (at a fold of equilibria on the orbit). If that continuation cannot start or
+  finds nothing, the cycle falls back on the Hopf point of a fixed point tied in the
+  same interval, then on the Hopf point of the equilibrium inside the cycle (Newton
+  from the orbit's mean, continued across the interval).
+
+Anything else (a crisis of a chaotic set, an event the continuations miss) is reported
+as *untied*, with its grid interval.
 """
 
 import dataclasses
@@ -40,6 +52,12 @@ from .group import orbit_distance
 from .results import CYCLE, FIXED_POINT, Attractors, kind_name
 
 _TIE_KINDS = (SpecialKind.FOLD, SpecialKind.HOPF, SpecialKind.BRANCH_POINT)
+#: special points of a cycle branch that end a stable cycle as an attractor
+_CYCLE_TIE_KINDS = (
+    SpecialKind.FOLD_CYCLE, SpecialKind.PERIOD_DOUBLING, SpecialKind.NEIMARK_SACKER,
+)
+#: located ends of a cycle branch that tie a birth or death
+_CYCLE_TIE_ENDS = ("hopf", "homoclinic", "snic")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +175,7 @@ def _host(att: Attractors) -> dict[str, np.ndarray]:
         "features": np.asarray(att.features)[:n],
         "fractions": np.asarray(att.fractions)[:n],
         "se": np.asarray(att.standard_errors)[:n],
+        "period": np.asarray(att.period)[:n],
     }
 
 
@@ -232,6 +251,7 @@ def continue_attractors(
     match_tol: float = np.inf,
     tie: bool = True,
     continuation_kwargs: "dict | None" = None,
+    cycle_kwargs: "dict | None" = None,
     **find_kwargs,
 ) -> GlobalContinuation:
     """Global continuation: the attractors and their basin fractions over a parameter
@@ -246,8 +266,12 @@ def continue_attractors(
     - `match_tol`: attractors of neighbouring values farther apart than this are not
         matched (default `inf`: the nearest of each kind matches).
     - `tie`: locate the bifurcation of each birth and death (default `True`).
-    - `continuation_kwargs`: passed to `gru_bif.continuation` when tying (defaults:
-        `ds` a twentieth of the interval, `max_steps=400`).
+    - `continuation_kwargs`: passed to `gru_bif.continuation` when tying fixed points
+        (defaults: `ds` a twentieth of the interval, `max_steps=400`).
+    - `cycle_kwargs`: passed to `gru_bif.periodic.continue_cycles` when tying cycles
+        (defaults: `ds` the smaller of 0.02 and a fifth of the interval,
+        `max_steps=300`, `ntst=40`); `"t_transient"` and `"ntst"` go to
+        `cycle_from_simulation`.
     - `**find_kwargs`: passed to [`gru_bif.attractors.find_attractors`][] (the same at
         every value, so it compiles once).
 
@@ -275,6 +299,7 @@ def continue_attractors(
     if not match_tol > 0:
         raise ValueError(f"match_tol={match_tol}; it must be positive (or inf).")
     continuation_kwargs = dict(continuation_kwargs or {})
+    cycle_kwargs = dict(cycle_kwargs or {})
 
     results = []
     hosts = []
@@ -331,6 +356,13 @@ def continue_attractors(
                     ties[n] = t
         for n, (ev, g, ke, kg, j) in enumerate(raw):
             if kinds[g] != CYCLE:
+                continue
+            t = _tie_cycle_on_cycles(
+                problem, hosts[ke]["orbit"][j], float(hosts[ke]["period"][j]),
+                float(p_values[ke]), float(p_values[kg]), cycle_kwargs,
+            )
+            if t is not None:
+                ties[n] = t
                 continue
             interval = {ke, kg}
             for m, (ev2, g2, ke2, kg2, _) in enumerate(raw):
@@ -392,3 +424,55 @@ def _tie_cycle_to_hopf(problem, orbit, p_from, p_to, continuation_kwargs):
         problem, np.asarray(eq.x[0]), p_from, p_to, (SpecialKind.HOPF,),
         continuation_kwargs,
     )
+
+
+def _tie_cycle_on_cycles(problem, orbit, period, p_from, p_to, cycle_kwargs):
+    """Continue the cycle `orbit` (period `period`) at `p_from` towards `p_to`: the
+    first genuine special point of its branch inside the bracket, or the branch's
+    located end there, as `(label, p, x, located)`; `None` if neither."""
+    from ..periodic import continue_cycles, cycle_from_simulation
+
+    if not np.isfinite(period) or period <= 0 or not np.all(np.isfinite(orbit)):
+        return None
+    lo, hi = min(p_from, p_to), max(p_from, p_to)
+    width = hi - lo
+    slack = 1e-9 * max(1.0, abs(lo), abs(hi))
+    kw = dict(ds=min(0.02, width / 5), max_steps=300)
+    kw.update(cycle_kwargs)
+    start_kw = {k: kw.pop(k) for k in ("t_transient", "ntst", "ncol") if k in kw}
+    start_kw.setdefault("t_transient", period)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            cp, u0 = cycle_from_simulation(
+                problem.with_p(p_from), np.asarray(orbit[0]),
+                max_period=1.5 * period, **start_kw,
+            )
+            cycles = continue_cycles(
+                cp, u0, p_min=lo - 0.01 * width, p_max=hi + 0.01 * width,
+                direction="forward" if p_to > p_from else "backward",
+                throw=False, **kw,
+            )
+        except Exception:  # the cycle cannot be started or continued: try the others
+            return None
+    sp = cycles.special
+    n = int(sp.count)
+    kind = np.asarray(sp.kind)[:n]
+    ps = np.asarray(sp.p)[:n]
+    wanted = [int(k) for k in _CYCLE_TIE_KINDS]
+    for i in np.argsort(np.asarray(sp.index)[:n], kind="stable"):
+        if int(kind[i]) in wanted and lo - slack <= ps[i] <= hi + slack:
+            x = np.asarray(cycles.special_orbit(int(i), 8)[1])[0]
+            return (
+                SpecialKind(int(kind[i])).label,
+                float(ps[i]),
+                tuple(float(v) for v in x),
+                bool(np.asarray(sp.located)[i]),
+            )
+    end = cycles.end
+    if (
+        end is not None and end.kind in _CYCLE_TIE_ENDS and end.located
+        and lo - slack <= end.p <= hi + slack
+    ):
+        return (end.kind, float(end.p), tuple(float(v) for v in end.x), True)
+    return None

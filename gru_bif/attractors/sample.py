@@ -30,6 +30,7 @@ class _Settings(eqx.Module):
     max_steps: int = eqx.field(static=True)
     escape_radius: float = eqx.field(static=True)
     fp_tol: float = eqx.field(static=True)
+    fp_radius: float = eqx.field(static=True)
     newton_tol: float = eqx.field(static=True)
     newton_steps: int = eqx.field(static=True)
     return_tol: float = eqx.field(static=True)
@@ -65,17 +66,21 @@ def _hermite(ts, xs, fs, t):
 
 
 def _newton(F, y, steps):
-    """Newton steps on `F`, each kept only if it does not raise the residual."""
+    """Damped Newton steps on `F`: each step is the largest of `1, 1/2, …, 1/32` of the
+    Newton step that lowers the max-norm residual (no step if none does). A full step
+    overshoots from a state still some way off a weakly attracting point, where the
+    vector field is far from linear; the halvings keep the step on course."""
+    alphas = 0.5 ** jnp.arange(6, dtype=y.dtype)
 
     def body(_, y):
         fy = F(y)
         jac = jax.jacfwd(F)(y)
         sol = lx.linear_solve(lx.MatrixLinearOperator(jac), fy, lx.LU(), throw=False)
-        y_new = y - sol.value
-        ok = jnp.all(jnp.isfinite(y_new)) & (
-            jnp.max(jnp.abs(F(y_new))) <= jnp.max(jnp.abs(fy))
-        )
-        return jnp.where(ok, y_new, y)
+        cands = y[None, :] - alphas[:, None] * sol.value[None, :]
+        res = jax.vmap(lambda c: jnp.max(jnp.abs(F(c))))(cands)
+        good = jnp.isfinite(res) & (res < jnp.max(jnp.abs(fy)))
+        k = jnp.argmax(good)
+        return jnp.where(good[k], cands[k], y)
 
     return jax.lax.fori_loop(0, steps, body, y)
 
@@ -134,7 +139,7 @@ def _analyse_one(f, args, x0, s: _Settings) -> _Sample:
         ok
         & (speed_end <= s.fp_tol)
         & (res_star <= s.newton_tol)
-        & (moved <= 1e-3 * scale)
+        & (moved <= s.fp_radius * scale)
     )
 
     # ---- cycle: two returns to the first tail state through its Poincaré section
@@ -187,7 +192,12 @@ def _analyse_one(f, args, x0, s: _Settings) -> _Sample:
     ext1 = jnp.max(jnp.max(X[:half], 0) - jnp.min(X[:half], 0))
     ext2 = jnp.max(jnp.max(X[half:], 0) - jnp.min(X[half:], 0))
     stationary = ext2 >= (1.0 - s.decay_tol) * ext1
-    is_other = ok & ~is_fp & ~is_cycle & stationary & (speed_end > s.fp_tol)
+    # ... and recurrent: the last state lies in the box of the first half (widened by
+    # `decay_tol` of its extent), which a slow monotone drift leaves
+    lo1, hi1 = jnp.min(X[:half], 0), jnp.max(X[:half], 0)
+    pad = s.decay_tol * ext1
+    recurrent = jnp.all((x_end >= lo1 - pad) & (x_end <= hi1 + pad))
+    is_other = ok & ~is_fp & ~is_cycle & stationary & recurrent & (speed_end > s.fp_tol)
     features = jnp.concatenate(
         [jnp.mean(X, 0), jnp.std(X, 0), jnp.quantile(X, 0.05, axis=0),
          jnp.quantile(X, 0.95, axis=0)]
