@@ -65,6 +65,7 @@ import json
 import math
 import pathlib
 import time
+import warnings
 from typing import Any
 
 import equinox as eqx
@@ -73,6 +74,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ._krylov import krylov_schur
 from .branch import SpecialKind
 from .continuation import EquilibriumProblem, continuation
 from .differentiate import fold_point, hopf_point
@@ -475,51 +477,53 @@ def _jacobians(gru, xs, u):
 
 
 @eqx.filter_jit
-def _arnoldi(gru, x, u, v0, m):
-    """Arnoldi on the discrete map's Jacobian `M = I + J` (matrix-free, by JVPs),
-    `m` steps with full reorthogonalisation: `(V (d, m+1), H (m+1, m))`."""
-    d = x.shape[0]
-    mv = lambda v: v + jax.jvp(lambda h: gru(0.0, h, u), (x,), (v,))[1]  # noqa: E731
-    V = jnp.zeros((d, m + 1), x.dtype).at[:, 0].set(v0 / jnp.linalg.norm(v0))
-    H = jnp.zeros((m + 1, m), x.dtype)
-
-    def body(j, c):
-        V, H = c
-        w = mv(V[:, j])
-        mask = (jnp.arange(m + 1) <= j).astype(x.dtype)
-        for _ in range(2):  # classical Gram–Schmidt twice
-            h = (V.T @ w) * mask
-            w = w - V @ h
-            H = H.at[:, j].add(h)
-        nrm = jnp.linalg.norm(w)
-        H = H.at[j + 1, j].set(nrm)
-        V = V.at[:, j + 1].set(w / jnp.where(nrm > 0, nrm, 1.0))
-        return V, H
-
-    return jax.lax.fori_loop(0, m, body, (V, H))
+def _arnoldi(gru, x, u, v0, nev, m, tol, max_restarts):
+    """Krylov–Schur (`gru_bif._krylov.krylov_schur`) on the discrete map's Jacobian
+    `M = I + J`, matrix-free (one JVP per product): the `nev` multipliers of largest
+    modulus, their Ritz vectors, and the true residuals `‖M y − μ y‖` of the unit Ritz
+    vectors (one batched JVP on their real and imaginary parts)."""
+    f = lambda h: gru(0.0, h, u)  # noqa: E731
+    mv = lambda v: v + jax.jvp(f, (x,), (v,))[1]  # noqa: E731
+    r = krylov_schur(mv, v0, nev=nev, m=m, tol=tol, max_restarts=max_restarts)
+    Y = r["vectors"]
+    mvs = jax.vmap(mv, in_axes=1, out_axes=1)
+    MY = mvs(Y.real) + 1j * mvs(Y.imag)
+    r["true_residuals"] = jnp.linalg.norm(MY - Y * r["values"][None, :], axis=0)
+    return r
 
 
 def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
-                  krylov_dim: int | None = None, key=None):
+                  krylov_dim: int | None = None, key=None, tol: float = 1e-10,
+                  max_restarts: int = 300):
     """The `k` leading modes of the linearisation at `x`: eigenvalues `λ` of
     `J = F_h(x, u)` with the largest `|1 + λ|` (the discrete map's multipliers; this
     order puts every ODE-unstable mode, `Re λ > 0`, ahead of all stable ones with
-    `|1 + λ| < 1`), their eigenvectors, and whether the list is *complete* (its last
-    multiplier is inside the unit circle, so no unstable mode of the ODE or of the map
-    was left out).
+    `|1 + λ| < 1`), their eigenvectors, and whether the list is *complete* (the first
+    multiplier left out is inside the unit circle, so no unstable mode of the ODE or of
+    the map was left out).
 
     **Arguments:**
 
     - `gru`, `x` `(d,)`, `u` (input, default zeros).
     - `k`: number of modes.
-    - `method`: `"dense"` (Jacobian by `jacfwd`, full `eig` on the host) or `"arnoldi"`
-        (matrix-free Arnoldi on `I + J` with `krylov_dim` steps, default
-        `min(d, max(4k, 40))`, Ritz pairs from the small Hessenberg matrix).
+    - `method`:
+        - `"dense"`: Jacobian by `jacfwd`, full `eig` on the host (`O(d³)`).
+        - `"arnoldi"`: matrix-free Arnoldi on `M = I + J` (one JVP per product, the
+          Jacobian is never formed) with Krylov–Schur restarts (`gru_bif._krylov`, run
+          on the CPU backend): Krylov dimension `krylov_dim` (default
+          `min(d, max(4k, 40))`), restarted until the `k + 1` Ritz pairs of largest
+          `|μ|` have residuals `‖M y − μ y‖ ≤ tol · |μ|` (checked with true products at
+          the end), or `max_restarts` restarts (then a `RuntimeWarning`, and
+          `complete = False`). The error of a returned eigenvalue is about its
+          condition number times `tol`. Like every Krylov method it can miss an
+          eigenvalue whose eigenvector is (numerically) orthogonal to the start vector.
         `benchmarks/bench_dissect.py` measures both (see `benchmarks/RESULTS.md`).
     - `key`: start vector of Arnoldi (default `PRNGKey(0)`).
+    - `tol`, `max_restarts`: convergence of `"arnoldi"` (above).
 
-    **Returns:** `(eigenvalues (k,) complex, eigenvectors (d, k) complex, complete)`.
-    Eigenvalues are of the ODE's `J` (`μ = 1 + λ` for the map).
+    **Returns:** `(eigenvalues (k,) complex, eigenvectors (d, k) complex unit, complete)`.
+    Eigenvalues are of the ODE's `J` (`μ = 1 + λ` for the map). With `"arnoldi"`,
+    `complete` also asks that the `k + 1` Ritz pairs converged.
     """
     u = _input_of(gru, u)
     d = gru.hidden_size
@@ -532,16 +536,30 @@ def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
         complete = bool(k == d or np.abs(1 + lam[k]) < 1) if k < d else True
         return lam[:k], vec[:, :k], complete
     if method == "arnoldi":
+        nev = min(k + 1, d)  # one more than asked: `complete` looks at it
         m = int(min(d, krylov_dim or max(4 * k, 40)))
+        m = m if m == d else max(m, min(d, nev + 3))
         key = jax.random.PRNGKey(0) if key is None else key
         v0 = jax.random.normal(key, (d,), gru.Uh.dtype)
-        V, H = (np.asarray(a) for a in _arnoldi(gru, jnp.asarray(x), u, v0, m))
-        mu, y = np.linalg.eig(H[:m, :m])
-        order = np.argsort(-np.abs(mu), kind="stable")
-        mu, y = mu[order], y[:, order]
-        vec = V[:, :m] @ y
-        vec = vec / np.linalg.norm(vec, axis=0, keepdims=True)
-        complete = bool(m == d or np.abs(mu[min(k, m - 1)]) < 1)
+        args = (gru, jnp.asarray(x, gru.Uh.dtype), u, v0)
+        cpu = jax.devices("cpu")[0]
+        if jax.default_backend() != "cpu":  # the small Schur step is LAPACK on CPU
+            args = jax.tree.map(lambda a: jax.device_put(a, cpu) if eqx.is_array(a) else a,
+                                args)
+        with jax.default_device(cpu):
+            r = _arnoldi(*args, nev, m, jnp.asarray(tol, gru.Uh.dtype), int(max_restarts))
+        mu = np.asarray(r["values"])
+        vec = np.asarray(r["vectors"])
+        res = np.asarray(r["true_residuals"])
+        ok = res <= tol * np.abs(mu)
+        if not ok.all():
+            warnings.warn(
+                f"leading_modes(method='arnoldi'): {int((~ok).sum())} of {nev} Ritz pairs "
+                f"not converged after {int(r['restarts'])} restarts (largest relative "
+                f"residual {float(np.max(res / np.maximum(np.abs(mu), 1e-300))):.1e} > "
+                f"tol={tol:g}); raise max_restarts or krylov_dim, or use method='dense'.",
+                RuntimeWarning, stacklevel=2)
+        complete = bool(ok.all() and (k == d or np.abs(mu[k]) < 1))
         return mu[:k] - 1.0, vec[:, :k], complete
     raise ValueError(f"method={method!r}; use 'dense' or 'arnoldi'.")
 
