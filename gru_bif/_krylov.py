@@ -71,47 +71,101 @@ def _grow(matvec, V, B, start, stop, key):
     return jax.lax.fori_loop(start, stop, body, (V, B))
 
 
+def _rotate(T, Z, act, x1, x2):
+    """Apply disjoint plane rotations to the Schur pair `(T, Z)`: for every `i` with
+    `act[i]`, `G = [[c, −s̄], [s, c̄]]` on indices `(i, i + 1)` with first column
+    `(c, s) = (x1, x2) / ‖(x1, x2)‖`: `T ← Gᴴ T G`, `Z ← Z G`. The pairs must not
+    overlap; they are applied at once by shifted copies (no gather)."""
+    cdt = T.dtype
+    r = jnp.sqrt(jnp.abs(x1) ** 2 + jnp.abs(x2) ** 2)
+    act = act & (r > 0)
+    rs = jnp.where(act, r, 1.0)
+    cc = jnp.where(act, x1 / rs, 1.0).astype(cdt)
+    ss = jnp.where(act, x2 / rs, 0.0).astype(cdt)
+    one, zero, no = jnp.ones((1,), cdt), jnp.zeros((1,), cdt), jnp.zeros((1,), bool)
+    f, s = jnp.concatenate([act, no]), jnp.concatenate([no, act])  # first / second of a pair
+    cf, sf = jnp.concatenate([cc, one]), jnp.concatenate([ss, zero])
+    cs, s_s = jnp.concatenate([one, cc]), jnp.concatenate([zero, ss])
+    ar = jnp.where(f, jnp.conj(cf), jnp.where(s, cs, 1.0))
+    br1 = jnp.where(f, jnp.conj(sf), 0.0)  # times row i + 1
+    br0 = jnp.where(s, -s_s, 0.0)          # times row i − 1
+    ac = jnp.where(f, cf, jnp.where(s, jnp.conj(cs), 1.0))
+    bc1 = jnp.where(f, sf, 0.0)
+    bc0 = jnp.where(s, -jnp.conj(s_s), 0.0)
+
+    def cols(A):
+        nxt = jnp.concatenate([A[:, 1:], A[:, :1]], axis=1)
+        prv = jnp.concatenate([A[:, -1:], A[:, :-1]], axis=1)
+        return A * ac[None, :] + nxt * bc1[None, :] + prv * bc0[None, :]
+
+    nxt = jnp.concatenate([T[1:], T[:1]], axis=0)
+    prv = jnp.concatenate([T[-1:], T[:-1]], axis=0)
+    return cols(ar[:, None] * T + br1[:, None] * nxt + br0[:, None] * prv), cols(Z), f, s
+
+
 def _sorted_schur(H):
-    """Complex Schur form `H = Z T Zᴴ` with the diagonal of `T` in decreasing modulus:
-    LAPACK's unordered form, then `m` phases of odd–even transposition sort, each phase
-    a set of disjoint Givens swaps applied at once (ztrexc's rotation: the first column
-    of `G` is the eigenvector `[t, b − a]` of the 2 × 2 block `[[a, t], [0, b]]` for `b`)."""
+    """Complex Schur form `H = Z T Zᴴ` (`T` upper triangular) with the diagonal of `T` in
+    decreasing modulus. LAPACK's real Schur form (`lax.linalg.schur`, CPU), made complex
+    by one rotation per 2 × 2 block (scipy's `rsf2csf`: the first column of the rotation
+    is the block's eigenvector `[b, μ − a]`), then odd–even transposition sort: phases of
+    disjoint swaps of neighbouring diagonal entries (LAPACK `ztrexc`'s rotation, first
+    column the eigenvector `[t, b − a]` of `[[a, t], [0, b]]` for `b`), until sorted (at
+    most `m` phases)."""
     m = H.shape[0]
     cdt = jnp.result_type(H.dtype, jnp.complex64)
-    T, Z = jax.lax.linalg.schur(H.astype(cdt))
-    idx = jnp.arange(m)
+    R, Zr = jax.lax.linalg.schur(H)
+    T, Z = R.astype(cdt), Zr.astype(cdt)
+    # 2 × 2 blocks [[a, b], [c, e]] (complex conjugate pairs) -> triangular
+    a, e = jnp.diagonal(R)[:-1], jnp.diagonal(R)[1:]
+    b, c = jnp.diagonal(R, 1), jnp.diagonal(R, -1)
+    blk = c != 0
+    disc = (0.5 * (a - e)) ** 2 + b * c
+    mu = (0.5 * (a + e) + 1j * jnp.sqrt(jnp.maximum(-disc, 0.0))).astype(cdt)
+    T, Z, f, s = _rotate(T, Z, blk, b.astype(cdt), mu - a)
+    mup = jnp.concatenate([mu, mu[-1:]])
+    mum = jnp.concatenate([mu[:1], mu])
+    dg = jnp.where(f, mup, jnp.where(s, jnp.conj(mum), jnp.diagonal(T)))
+    T = jnp.triu(T, 1) + jnp.diag(dg)
 
-    def phase(q, c):
-        T, Z = c
+    def unsorted(c):
+        q, T, _ = c
+        dg = jnp.abs(jnp.diagonal(T))
+        return (q < m) & jnp.any(dg[1:] > dg[:-1])
+
+    def phase(c):
+        q, T, Z = c
         dg = jnp.diagonal(T)
-        a, b, t = dg[:-1], dg[1:], jnp.diagonal(T, 1)
-        x2 = b - a
-        r = jnp.sqrt(jnp.abs(t) ** 2 + jnp.abs(x2) ** 2)
-        act = ((jnp.arange(m - 1) % 2) == (q % 2)) & (jnp.abs(b) > jnp.abs(a)) & (r > 0)
-        rs = jnp.where(act, r, 1.0)
-        cc = jnp.where(act, t / rs, 1.0).astype(cdt)
-        ss = jnp.where(act, x2 / rs, 0.0).astype(cdt)
-        f = jnp.concatenate([act, jnp.zeros((1,), bool)])      # i is first of a swap
-        s = jnp.concatenate([jnp.zeros((1,), bool), act])      # i is second of a swap
-        cf = jnp.concatenate([cc, jnp.ones((1,), cdt)])
-        sf = jnp.concatenate([ss, jnp.zeros((1,), cdt)])
-        cs = jnp.concatenate([jnp.ones((1,), cdt), cc])
-        s_s = jnp.concatenate([jnp.zeros((1,), cdt), ss])
-        p = jnp.where(f, idx + 1, jnp.where(s, idx - 1, idx))
-        # rows: Gᴴ T; columns: (·) G and Z G, with G = [[c, −s̄], [s, c̄]] on each pair
-        ar = jnp.where(f, jnp.conj(cf), jnp.where(s, cs, 1.0))
-        br = jnp.where(f, jnp.conj(sf), jnp.where(s, -s_s, 0.0))
-        ac = jnp.where(f, cf, jnp.where(s, jnp.conj(cs), 1.0))
-        bc = jnp.where(f, sf, jnp.where(s, -jnp.conj(s_s), 0.0))
-        T = ar[:, None] * T + br[:, None] * T[p, :]
-        T = T * ac[None, :] + T[:, p] * bc[None, :]
-        Z = Z * ac[None, :] + Z[:, p] * bc[None, :]
+        a, b = dg[:-1], dg[1:]
+        act = ((jnp.arange(m - 1) % 2) == (q % 2)) & (jnp.abs(b) > jnp.abs(a))
+        T, Z, f, s = _rotate(T, Z, act, jnp.diagonal(T, 1), b - a)
         # the swapped diagonal exactly, and the rounding below it removed
-        T = jnp.triu(T)
-        T = T.at[idx, idx].set(jnp.where(f | s, dg[p], jnp.diagonal(T)))
-        return T, Z
+        dg = jnp.where(f, jnp.roll(dg, -1), jnp.where(s, jnp.roll(dg, 1), jnp.diagonal(T)))
+        return q + 1, jnp.triu(T, 1) + jnp.diag(dg), Z
 
-    return jax.lax.fori_loop(0, m, phase, (T, Z))
+    _, T, Z = jax.lax.while_loop(unsorted, phase, (jnp.asarray(0), T, Z))
+    return T, Z
+
+
+def _schur_ritz(T, Z, b, nev):
+    """The `nev` leading Ritz pairs from the sorted Schur form: values `diag(T)[:nev]`,
+    unit coordinate vectors `Z u` (`u` the eigenvectors of the triangular `T`, by
+    back substitution as in LAPACK `ztrevc`) and residual estimates `|bᵀ Z u|`."""
+    m = T.shape[0]
+    theta = jnp.diagonal(T)[:nev]
+    i = jnp.arange(nev)[:, None, None]
+    r, c = jnp.arange(m)[None, :, None], jnp.arange(m)[None, None, :]
+    smin = jnp.maximum(jnp.finfo(T.dtype).eps * jnp.max(jnp.abs(T)),
+                       jnp.finfo(T.dtype).tiny)
+    A = T[None] - theta[:, None, None] * jnp.eye(m, dtype=T.dtype)[None]
+    A = jnp.where((r < i) & (c < i), A, jnp.eye(m, dtype=T.dtype)[None])
+    dA = jnp.diagonal(A, axis1=1, axis2=2)
+    A = A + jax.vmap(jnp.diag)(jnp.where(jnp.abs(dA) < smin, smin - dA, 0.0))
+    rhs = jnp.where(jnp.arange(m)[None, :] < jnp.arange(nev)[:, None], -T[:, :nev].T, 0.0)
+    x = jax.scipy.linalg.solve_triangular(A, rhs[..., None], lower=False)[..., 0]
+    u = x + jnp.eye(nev, m, dtype=T.dtype)
+    u = u / jnp.linalg.norm(u, axis=1, keepdims=True)
+    S = Z @ u.T
+    return theta, S, jnp.abs(b.astype(S.dtype) @ S)
 
 
 def _real_basis(Z, p):
@@ -137,22 +191,10 @@ def _real_basis(Z, p):
     return U * keep[None, :].astype(U.dtype), jnp.sum(keep)
 
 
-def _ritz(B, nev):
-    """The `nev` Ritz pairs of largest modulus: values `(nev,)`, unit coordinate
-    vectors `(m, nev)` and residual estimates `|bᵀ s|`, plus all `m` Ritz values sorted."""
-    m = B.shape[1]
-    theta, S = jnp.linalg.eig(B[:m, :m])
-    order = jnp.argsort(-jnp.abs(theta), stable=True)
-    theta, S = theta[order], S[:, order]
-    S = S / jnp.linalg.norm(S, axis=0, keepdims=True)
-    res = jnp.abs(B[m, :].astype(S.dtype) @ S)
-    return theta[:nev], S[:, :nev], res[:nev], theta
-
-
-def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts: int, key=None):
+def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts, key=None):
     """The `nev` eigenpairs of largest modulus of the real linear operator `matvec`
     (`(d,) → (d,)`, called on one vector at a time) by Krylov–Schur (module docstring).
-    Traceable: `nev`, `m`, `max_restarts` are Python ints, `tol` may be traced.
+    Traceable: `nev`, `m` are Python ints, `tol` and `max_restarts` may be traced.
 
     - `v0` `(d,)`: start vector (its dtype sets the arithmetic).
     - `m`: Krylov dimension, `nev + 3 ≤ m ≤ d` (`m = d`: one pass, the whole space).
@@ -175,32 +217,31 @@ def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts: int, key=No
     V = jnp.zeros((d, m + 1), dt).at[:, 0].set(v0 / jnp.linalg.norm(v0))
     B = jnp.zeros((m + 1, m), dt)
     V, B = _grow(matvec, V, B, 0, m, key)
+    T, Z = _sorted_schur(B[:m, :m])
 
-    def done(B):
-        theta, _, res, _ = _ritz(B, nev)
+    def converged(T, Z, B):
+        theta, _, res = _schur_ritz(T, Z, B[m], nev)
         return jnp.all(res <= tol * jnp.abs(theta))
 
     def cond(c):
-        _, B, it, _ = c
-        return (it < max_restarts) & ~done(B)
+        _, B, T, Z, it, _ = c
+        return (it < max_restarts) & ~converged(T, Z, B)
 
     def body(c):
-        V, B, it, matvecs = c
-        _, Z = _sorted_schur(B[:m, :m])
+        V, B, _, Z, it, matvecs = c
         Q, p = _real_basis(Z, p0)
         Vn = jnp.zeros_like(V).at[:, :m].set(V[:, :m] @ Q)
         Vn = Vn.at[:, p].set(V[:, m])
         Bn = jnp.zeros_like(B).at[:m, :m].set(Q.T @ B[:m, :m] @ Q)
         Bn = Bn.at[p, :].set(B[m, :] @ Q)
         Vn, Bn = _grow(matvec, Vn, Bn, p, m, jax.random.fold_in(key, it + 1))
-        return Vn, Bn, it + 1, matvecs + (m - p)
+        T, Z = _sorted_schur(Bn[:m, :m])
+        return Vn, Bn, T, Z, it + 1, matvecs + (m - p)
 
-    if m < d:
-        V, B, it, matvecs = jax.lax.while_loop(
-            cond, body, (V, B, jnp.asarray(0), jnp.asarray(m)))
-    else:  # the whole space: the first pass is exact
-        it, matvecs = jnp.asarray(0), jnp.asarray(m)
-    theta, S, res, ritz = _ritz(B, nev)
+    it, matvecs = jnp.asarray(0), jnp.asarray(m)
+    if m < d:  # m = d: the whole space, the first pass is exact
+        V, B, T, Z, it, matvecs = jax.lax.while_loop(cond, body, (V, B, T, Z, it, matvecs))
+    theta, S, res = _schur_ritz(T, Z, B[m], nev)
     return {"values": theta, "vectors": V[:, :m].astype(S.dtype) @ S, "residuals": res,
             "converged": jnp.all(res <= tol * jnp.abs(theta)), "restarts": it,
-            "matvecs": matvecs, "ritz": ritz}
+            "matvecs": matvecs, "ritz": jnp.diagonal(T)}

@@ -479,11 +479,12 @@ def _jacobians(gru, xs, u):
 @eqx.filter_jit
 def _arnoldi(gru, x, u, v0, nev, m, tol, max_restarts):
     """Krylov–Schur (`gru_bif._krylov.krylov_schur`) on the discrete map's Jacobian
-    `M = I + J`, matrix-free (one JVP per product): the `nev` multipliers of largest
+    `M = I + J`, matrix-free (one JVP per product, linearised once): the `nev`
+    multipliers of largest
     modulus, their Ritz vectors, and the true residuals `‖M y − μ y‖` of the unit Ritz
     vectors (one batched JVP on their real and imaginary parts)."""
-    f = lambda h: gru(0.0, h, u)  # noqa: E731
-    mv = lambda v: v + jax.jvp(f, (x,), (v,))[1]  # noqa: E731
+    _, jvp = jax.linearize(lambda h: gru(0.0, h, u), x)  # the primal pass once
+    mv = lambda v: v + jvp(v)  # noqa: E731
     r = krylov_schur(mv, v0, nev=nev, m=m, tol=tol, max_restarts=max_restarts)
     Y = r["vectors"]
     mvs = jax.vmap(mv, in_axes=1, out_axes=1)
@@ -547,7 +548,8 @@ def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
             args = jax.tree.map(lambda a: jax.device_put(a, cpu) if eqx.is_array(a) else a,
                                 args)
         with jax.default_device(cpu):
-            r = _arnoldi(*args, nev, m, jnp.asarray(tol, gru.Uh.dtype), int(max_restarts))
+            r = _arnoldi(*args, nev, m, jnp.asarray(tol, gru.Uh.dtype),
+                         jnp.asarray(max_restarts))
         mu = np.asarray(r["values"])
         vec = np.asarray(r["vectors"])
         res = np.asarray(r["true_residuals"])
