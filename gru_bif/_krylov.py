@@ -213,7 +213,7 @@ def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts, key=None):
                          f"nev={nev}, m={m}, d={d}.")
     key = jax.random.PRNGKey(0) if key is None else key
     dt = v0.dtype
-    p0 = max(nev + 1, min((m + nev) // 2, m - 2))
+    p0 = max(nev + 1, min((m + nev) // 2, m - 2))  # keep half (measured: fewest JVPs)
     V = jnp.zeros((d, m + 1), dt).at[:, 0].set(v0 / jnp.linalg.norm(v0))
     B = jnp.zeros((m + 1, m), dt)
     V, B = _grow(matvec, V, B, 0, m, key)

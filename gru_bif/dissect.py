@@ -493,6 +493,40 @@ def _arnoldi(gru, x, u, v0, nev, m, tol, max_restarts):
     return r
 
 
+#: `leading_modes(method="auto")` takes Arnoldi from this hidden size on (measured,
+#: benchmarks/RESULTS.md §14: dense `eig` is as fast or faster below)
+AUTO_ARNOLDI_MIN_D = 256
+
+
+def _leading_arnoldi(gru, x, u, k, krylov_dim, key, tol, max_restarts):
+    """The `"arnoldi"` branch of `leading_modes`: `(λ, vectors, complete, message)`,
+    `message` None when the `k + 1` Ritz pairs converged, else why not."""
+    d = gru.hidden_size
+    nev = min(k + 1, d)  # one more than asked: `complete` looks at it
+    m = int(min(d, krylov_dim or max(4 * k, 40)))
+    m = m if m == d else max(m, min(d, nev + 3))
+    key = jax.random.PRNGKey(0) if key is None else key
+    v0 = jax.random.normal(key, (d,), gru.Uh.dtype)
+    args = (gru, jnp.asarray(x, gru.Uh.dtype), u, v0)
+    cpu = jax.devices("cpu")[0]
+    if jax.default_backend() != "cpu":  # the small Schur step is LAPACK on the CPU
+        args = jax.tree.map(lambda a: jax.device_put(a, cpu) if eqx.is_array(a) else a,
+                            args)
+    with jax.default_device(cpu):
+        r = _arnoldi(*args, nev, m, jnp.asarray(tol, gru.Uh.dtype),
+                     jnp.asarray(max_restarts))
+    mu = np.asarray(r["values"])
+    vec = np.asarray(r["vectors"])
+    rel = np.asarray(r["true_residuals"]) / np.maximum(np.abs(mu), np.finfo(mu.dtype).tiny)
+    ok = bool(r["converged"]) and bool(np.all(rel <= 2 * tol))
+    msg = None if ok else (
+        f"{int(np.sum(rel > tol))} of {nev} Ritz pairs not converged after "
+        f"{int(r['restarts'])} restarts (largest relative residual {float(rel.max()):.1e}"
+        f", tol={tol:g})")
+    complete = ok and (k == d or bool(np.abs(mu[k]) < 1))
+    return mu[:k] - 1.0, vec[:, :k], complete, msg
+
+
 def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
                   krylov_dim: int | None = None, key=None, tol: float = 1e-10,
                   max_restarts: int = 300):
@@ -510,15 +544,20 @@ def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
     - `method`:
         - `"dense"`: Jacobian by `jacfwd`, full `eig` on the host (`O(d³)`).
         - `"arnoldi"`: matrix-free Arnoldi on `M = I + J` (one JVP per product, the
-          Jacobian is never formed) with Krylov–Schur restarts (`gru_bif._krylov`, run
-          on the CPU backend): Krylov dimension `krylov_dim` (default
-          `min(d, max(4k, 40))`), restarted until the `k + 1` Ritz pairs of largest
-          `|μ|` have residuals `‖M y − μ y‖ ≤ tol · |μ|` (checked with true products at
-          the end), or `max_restarts` restarts (then a `RuntimeWarning`, and
-          `complete = False`). The error of a returned eigenvalue is about its
-          condition number times `tol`. Like every Krylov method it can miss an
-          eigenvalue whose eigenvector is (numerically) orthogonal to the start vector.
-        `benchmarks/bench_dissect.py` measures both (see `benchmarks/RESULTS.md`).
+          Jacobian is never formed) with Krylov–Schur restarts (`gru_bif._krylov`; run
+          on the CPU backend, whose LAPACK does the small Schur step): Krylov
+          dimension `krylov_dim` (default `min(d, max(4k, 40))`), restarted until the
+          `k + 1` Ritz pairs of largest `|μ|` have residuals `‖M y − μ y‖ ≤ tol · |μ|`
+          (estimated; checked at the end with one product per vector, within
+          `2 tol`), or `max_restarts` restarts (then a `RuntimeWarning` and
+          `complete = False`). The error of an eigenvalue is about its condition
+          number times `tol` (measured on the d = 256 network of
+          `benchmarks/RESULTS.md` §14: 2e-11 at `tol = 1e-10`). Like every Krylov
+          method it can miss an eigenvalue whose eigenvector is (numerically)
+          orthogonal to the start vector.
+        - `"auto"`: `"arnoldi"` from `d ≥ AUTO_ARNOLDI_MIN_D` on (where it measured
+          faster), falling back to `"dense"` when it does not converge; `"dense"` below.
+        `benchmarks/bench_dissect.py --modes-only` measures them (`benchmarks/RESULTS.md`).
     - `key`: start vector of Arnoldi (default `PRNGKey(0)`).
     - `tol`, `max_restarts`: convergence of `"arnoldi"` (above).
 
@@ -529,41 +568,23 @@ def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
     u = _input_of(gru, u)
     d = gru.hidden_size
     k = int(min(k, d))
-    if method == "dense":
-        J = np.asarray(_jacobians(gru, jnp.asarray(x)[None], u)[0])
-        lam, vec = np.linalg.eig(J)
-        order = np.argsort(-np.abs(1 + lam), kind="stable")
-        lam, vec = lam[order], vec[:, order]
-        complete = bool(k == d or np.abs(1 + lam[k]) < 1) if k < d else True
-        return lam[:k], vec[:, :k], complete
-    if method == "arnoldi":
-        nev = min(k + 1, d)  # one more than asked: `complete` looks at it
-        m = int(min(d, krylov_dim or max(4 * k, 40)))
-        m = m if m == d else max(m, min(d, nev + 3))
-        key = jax.random.PRNGKey(0) if key is None else key
-        v0 = jax.random.normal(key, (d,), gru.Uh.dtype)
-        args = (gru, jnp.asarray(x, gru.Uh.dtype), u, v0)
-        cpu = jax.devices("cpu")[0]
-        if jax.default_backend() != "cpu":  # the small Schur step is LAPACK on CPU
-            args = jax.tree.map(lambda a: jax.device_put(a, cpu) if eqx.is_array(a) else a,
-                                args)
-        with jax.default_device(cpu):
-            r = _arnoldi(*args, nev, m, jnp.asarray(tol, gru.Uh.dtype),
-                         jnp.asarray(max_restarts))
-        mu = np.asarray(r["values"])
-        vec = np.asarray(r["vectors"])
-        res = np.asarray(r["true_residuals"])
-        ok = res <= tol * np.abs(mu)
-        if not ok.all():
-            warnings.warn(
-                f"leading_modes(method='arnoldi'): {int((~ok).sum())} of {nev} Ritz pairs "
-                f"not converged after {int(r['restarts'])} restarts (largest relative "
-                f"residual {float(np.max(res / np.maximum(np.abs(mu), 1e-300))):.1e} > "
-                f"tol={tol:g}); raise max_restarts or krylov_dim, or use method='dense'.",
-                RuntimeWarning, stacklevel=2)
-        complete = bool(ok.all() and (k == d or np.abs(mu[k]) < 1))
-        return mu[:k] - 1.0, vec[:, :k], complete
-    raise ValueError(f"method={method!r}; use 'dense' or 'arnoldi'.")
+    if method not in ("dense", "arnoldi", "auto"):
+        raise ValueError(f"method={method!r}; use 'dense', 'arnoldi' or 'auto'.")
+    if method == "arnoldi" or (method == "auto" and d >= AUTO_ARNOLDI_MIN_D):
+        lam, vec, complete, msg = _leading_arnoldi(gru, x, u, k, krylov_dim, key, tol,
+                                                   max_restarts)
+        if msg is None:
+            return lam, vec, complete
+        if method == "arnoldi":
+            warnings.warn(f"leading_modes(method='arnoldi'): {msg}; raise max_restarts or "
+                          "krylov_dim, or use method='dense'.", RuntimeWarning, stacklevel=2)
+            return lam, vec, complete
+    J = np.asarray(_jacobians(gru, jnp.asarray(x)[None], u)[0])
+    lam, vec = np.linalg.eig(J)
+    order = np.argsort(-np.abs(1 + lam), kind="stable")
+    lam, vec = lam[order], vec[:, order]
+    complete = bool(k == d or np.abs(1 + lam[k]) < 1) if k < d else True
+    return lam[:k], vec[:, :k], complete
 
 
 # =========================================================================== fixed points
@@ -729,9 +750,9 @@ def fixed_points(
     - `slow_speed`: minima of `q` faster than this are dropped.
     - `max_steps`: BFGS iterations per start.
     - `dedup_tol`, `merge_tol`: see above.
-    - `num_modes`: leading modes kept; `modes`: `"dense"` or `"arnoldi"` (see
+    - `num_modes`: leading modes kept; `modes`: `"dense"`, `"arnoldi"` or `"auto"` (see
         `leading_modes`; the counts of unstable modes always come from the full
-        spectrum with `"dense"`).
+        spectrum, dense).
     - `between`: after the first pass, Newton also starts at these fractions of the
         way between every pair of stable equilibria found (all equilibria if fewer
         than two are stable), where the saddles between memories lie: trajectories
