@@ -115,8 +115,9 @@ def modes(net, x0, repeats, k=6):
 
 def modes_child(d, repeats):
     """`--modes-only`: the leading modes alone, at a stable fixed point reached by
-    iterating the discrete map (u = 0) from a trajectory state for 3000 steps (for the
-    random networks, whose biases are zero: h = 0, the point `fixed_points` reports)."""
+    iterating the discrete map (u = 0) from a trajectory state for 3000 steps and three
+    Newton steps (for the random networks, whose biases are zero: h = 0, the point
+    `fixed_points` reports)."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -130,7 +131,11 @@ def modes_child(d, repeats):
     h = D.trajectory_states(net, jax.random.PRNGKey(0), 1, n=4, T=200,
                             task_kw={"p_pulse": 0.03})[0]
     step = jax.jit(lambda h: jax.lax.fori_loop(0, 3000, lambda i, h: h + gru(0.0, h, u), h))
-    x0 = jax.block_until_ready(step(h))
+    x0 = step(h)
+    for _ in range(3):  # Newton polish: F(x0) = 0 to rounding
+        J = jax.jacfwd(lambda h: gru(0.0, h, u))(x0)
+        x0 = x0 - jnp.linalg.solve(J, gru(0.0, x0, u))
+    x0 = jax.block_until_ready(x0)
     out = dict(d=d, network=name)
     out.update(modes(net, x0, repeats))
     out["status"] = "ok"

@@ -214,34 +214,32 @@ def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts, key=None):
     key = jax.random.PRNGKey(0) if key is None else key
     dt = v0.dtype
     p0 = max(nev + 1, min((m + nev) // 2, m - 2))  # keep half (measured: fewest JVPs)
+    cdt = jnp.result_type(dt, jnp.complex64)
     V = jnp.zeros((d, m + 1), dt).at[:, 0].set(v0 / jnp.linalg.norm(v0))
     B = jnp.zeros((m + 1, m), dt)
-    V, B = _grow(matvec, V, B, 0, m, key)
-    T, Z = _sorted_schur(B[:m, :m])
+    T = Z = jnp.zeros((m, m), cdt)
 
-    def converged(T, Z, B):
-        theta, _, res = _schur_ritz(T, Z, B[m], nev)
-        return jnp.all(res <= tol * jnp.abs(theta))
-
-    def cond(c):
-        _, B, T, Z, it, _ = c
-        return (it < max_restarts) & ~converged(T, Z, B)
-
+    # one loop body (traced once): grow from p to m, Schur form, test; compress unless
+    # converged or out of restarts (then the uncompressed decomposition is kept)
     def body(c):
-        V, B, _, Z, it, matvecs = c
-        Q, p = _real_basis(Z, p0)
+        V, B, p, _, _, it, matvecs, _ = c
+        V, B = _grow(matvec, V, B, p, m, jax.random.fold_in(key, it))
+        T, Z = _sorted_schur(B[:m, :m])
+        theta, _, res = _schur_ritz(T, Z, B[m], nev)
+        conv = jnp.all(res <= tol * jnp.abs(theta))
+        matvecs = matvecs + (m - p)
+        Q, q = _real_basis(Z, p0)
         Vn = jnp.zeros_like(V).at[:, :m].set(V[:, :m] @ Q)
-        Vn = Vn.at[:, p].set(V[:, m])
+        Vn = Vn.at[:, q].set(V[:, m])
         Bn = jnp.zeros_like(B).at[:m, :m].set(Q.T @ B[:m, :m] @ Q)
-        Bn = Bn.at[p, :].set(B[m, :] @ Q)
-        Vn, Bn = _grow(matvec, Vn, Bn, p, m, jax.random.fold_in(key, it + 1))
-        T, Z = _sorted_schur(Bn[:m, :m])
-        return Vn, Bn, T, Z, it + 1, matvecs + (m - p)
+        Bn = Bn.at[q, :].set(B[m, :] @ Q)
+        stop = conv | (it >= max_restarts) | (m == d)  # m = d: the whole space, exact
+        V, B, p = jax.lax.cond(stop, lambda: (V, B, p), lambda: (Vn, Bn, q))
+        return V, B, p, T, Z, it + 1, matvecs, stop
 
-    it, matvecs = jnp.asarray(0), jnp.asarray(m)
-    if m < d:  # m = d: the whole space, the first pass is exact
-        V, B, T, Z, it, matvecs = jax.lax.while_loop(cond, body, (V, B, T, Z, it, matvecs))
+    c = (V, B, jnp.asarray(0), T, Z, jnp.asarray(0), jnp.asarray(0), jnp.asarray(False))
+    V, B, _, T, Z, it, matvecs, _ = jax.lax.while_loop(lambda c: ~c[-1], body, c)
     theta, S, res = _schur_ritz(T, Z, B[m], nev)
     return {"values": theta, "vectors": V[:, :m].astype(S.dtype) @ S, "residuals": res,
-            "converged": jnp.all(res <= tol * jnp.abs(theta)), "restarts": it,
+            "converged": jnp.all(res <= tol * jnp.abs(theta)), "restarts": it - 1,
             "matvecs": matvecs, "ritz": jnp.diagonal(T)}
