@@ -33,11 +33,11 @@ import jax
 import jax.numpy as jnp
 
 
-def _grow(matvec, V, B, start, stop, key):
+def _grow(matvec, V, B, start, stop):
     """Arnoldi steps `j = start, …, stop − 1` on the Krylov decomposition `(V, B)`:
     `V (d, m+1)` with columns `0..start` set, `B (m+1, m)`. A breakdown (the new vector
-    vanishes: an invariant subspace) continues with a random vector orthogonal to `V`
-    and a zero in `B` (the decomposition stays exact)."""
+    vanishes: an invariant subspace) continues with a fixed irregular vector made
+    orthogonal to `V`, and a zero in `B` (the decomposition stays exact)."""
     n1 = V.shape[1]
     tiny = jnp.finfo(V.dtype).eps
 
@@ -57,8 +57,9 @@ def _grow(matvec, V, B, start, stop, key):
         nrm = jnp.linalg.norm(w)
         broke = nrm <= 1e3 * tiny * jnp.maximum(jnp.linalg.norm(w0), tiny)
 
-        def fresh(_):
-            r = jax.random.normal(jax.random.fold_in(key, j), w.shape, w.dtype)
+        def fresh(_):  # a deterministic, irregular vector (no PRNG to compile)
+            i = jnp.arange(w.shape[0], dtype=w.dtype)
+            r = jnp.cos(2.399963 * (i + 1) * (j + 1) + jnp.sqrt(i + j + 2.0))
             r, _ = orth(V, r / jnp.linalg.norm(r), mask)
             return r / jnp.linalg.norm(r)
 
@@ -105,44 +106,44 @@ def _rotate(T, Z, act, x1, x2):
 
 def _sorted_schur(H):
     """Complex Schur form `H = Z T Zᴴ` (`T` upper triangular) with the diagonal of `T` in
-    decreasing modulus. LAPACK's real Schur form (`lax.linalg.schur`, CPU), made complex
-    by one rotation per 2 × 2 block (scipy's `rsf2csf`: the first column of the rotation
-    is the block's eigenvector `[b, μ − a]`), then odd–even transposition sort: phases of
-    disjoint swaps of neighbouring diagonal entries (LAPACK `ztrexc`'s rotation, first
-    column the eigenvector `[t, b − a]` of `[[a, t], [0, b]]` for `b`), until sorted (at
-    most `m` phases)."""
+    decreasing modulus. LAPACK's real Schur form (`lax.linalg.schur`, CPU), then phases
+    of disjoint plane rotations (`_rotate`) on neighbours `(k, k + 1)`, each rotation's
+    first column the eigenvector `[t, μ − a]` of the 2 × 2 block `[[a, t], [c, e]]` for
+    the eigenvalue `μ` that is to come first:
+
+    - phase 0 makes the form complex (scipy's `rsf2csf`): every 2 × 2 block (`c ≠ 0`,
+      a conjugate pair) gets `μ = (a + e)/2 + i √(−disc)` first, `μ̄` second;
+    - then odd–even transposition sort (LAPACK `ztrexc`'s swap: `μ = e`, `c = 0`) until
+      sorted (at most `m` phases)."""
     m = H.shape[0]
     cdt = jnp.result_type(H.dtype, jnp.complex64)
     R, Zr = jax.lax.linalg.schur(H)
-    T, Z = R.astype(cdt), Zr.astype(cdt)
-    # 2 × 2 blocks [[a, b], [c, e]] (complex conjugate pairs) -> triangular
-    a, e = jnp.diagonal(R)[:-1], jnp.diagonal(R)[1:]
-    b, c = jnp.diagonal(R, 1), jnp.diagonal(R, -1)
-    blk = c != 0
-    disc = (0.5 * (a - e)) ** 2 + b * c
-    mu = (0.5 * (a + e) + 1j * jnp.sqrt(jnp.maximum(-disc, 0.0))).astype(cdt)
-    T, Z, f, s = _rotate(T, Z, blk, b.astype(cdt), mu - a)
-    mup = jnp.concatenate([mu, mu[-1:]])
-    mum = jnp.concatenate([mu[:1], mu])
-    dg = jnp.where(f, mup, jnp.where(s, jnp.conj(mum), jnp.diagonal(T)))
-    T = jnp.triu(T, 1) + jnp.diag(dg)
+    parity = jnp.arange(m - 1) % 2
 
     def unsorted(c):
         q, T, _ = c
         dg = jnp.abs(jnp.diagonal(T))
-        return (q < m) & jnp.any(dg[1:] > dg[:-1])
+        return (q == 0) | ((q <= m) & jnp.any(dg[1:] > dg[:-1]))
 
     def phase(c):
         q, T, Z = c
         dg = jnp.diagonal(T)
-        a, b = dg[:-1], dg[1:]
-        act = ((jnp.arange(m - 1) % 2) == (q % 2)) & (jnp.abs(b) > jnp.abs(a))
-        T, Z, f, s = _rotate(T, Z, act, jnp.diagonal(T, 1), b - a)
-        # the swapped diagonal exactly, and the rounding below it removed
-        dg = jnp.where(f, jnp.roll(dg, -1), jnp.where(s, jnp.roll(dg, 1), jnp.diagonal(T)))
+        a, e, t, c = dg[:-1], dg[1:], jnp.diagonal(T, 1), jnp.diagonal(T, -1)
+        disc = (0.5 * (a.real - e.real)) ** 2 + (t * c).real
+        mu = 0.5 * (a + e) + 1j * jnp.sqrt(jnp.maximum(-disc, 0.0))
+        first = jnp.where(q == 0, mu, e)
+        second = jnp.where(q == 0, jnp.conj(mu), a)
+        act = jnp.where(q == 0, c != 0,
+                        (parity == (q + 1) % 2) & (jnp.abs(e) > jnp.abs(a)))
+        T, Z, f, s = _rotate(T, Z, act, t, first - a)
+        # the new diagonal exactly, and the rounding below it removed
+        fx = jnp.concatenate([first, first[-1:]])
+        sx = jnp.concatenate([second[:1], second])
+        dg = jnp.where(f, fx, jnp.where(s, sx, jnp.diagonal(T)))
         return q + 1, jnp.triu(T, 1) + jnp.diag(dg), Z
 
-    _, T, Z = jax.lax.while_loop(unsorted, phase, (jnp.asarray(0), T, Z))
+    _, T, Z = jax.lax.while_loop(unsorted, phase,
+                                 (jnp.asarray(0), R.astype(cdt), Zr.astype(cdt)))
     return T, Z
 
 
@@ -191,7 +192,7 @@ def _real_basis(Z, p):
     return U * keep[None, :].astype(U.dtype), jnp.sum(keep)
 
 
-def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts, key=None):
+def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts):
     """The `nev` eigenpairs of largest modulus of the real linear operator `matvec`
     (`(d,) → (d,)`, called on one vector at a time) by Krylov–Schur (module docstring).
     Traceable: `nev`, `m` are Python ints, `tol` and `max_restarts` may be traced.
@@ -199,7 +200,6 @@ def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts, key=None):
     - `v0` `(d,)`: start vector (its dtype sets the arithmetic).
     - `m`: Krylov dimension, `nev + 3 ≤ m ≤ d` (`m = d`: one pass, the whole space).
     - `tol`: relative residual `‖A y − θ y‖ ≤ tol · |θ|` for convergence.
-    - `key`: PRNG key for the vectors that continue a breakdown.
 
     Returns a dict: `values (nev,)` complex (largest modulus first), `vectors (d, nev)`
     complex unit Ritz vectors, `residuals (nev,)` (estimates `|bᵀ s|`), `converged`
@@ -211,7 +211,6 @@ def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts, key=None):
     if not (1 <= nev <= m <= d and (m == d or m >= nev + 3)):
         raise ValueError(f"krylov_schur needs nev + 3 <= m <= d (or m = d); got "
                          f"nev={nev}, m={m}, d={d}.")
-    key = jax.random.PRNGKey(0) if key is None else key
     dt = v0.dtype
     p0 = max(nev + 1, min((m + nev) // 2, m - 2))  # keep half (measured: fewest JVPs)
     cdt = jnp.result_type(dt, jnp.complex64)
@@ -223,7 +222,7 @@ def krylov_schur(matvec, v0, *, nev: int, m: int, tol, max_restarts, key=None):
     # converged or out of restarts (then the uncompressed decomposition is kept)
     def body(c):
         V, B, p, _, _, it, matvecs, _ = c
-        V, B = _grow(matvec, V, B, p, m, jax.random.fold_in(key, it))
+        V, B = _grow(matvec, V, B, p, m)
         T, Z = _sorted_schur(B[:m, :m])
         theta, _, res = _schur_ritz(T, Z, B[m], nev)
         conv = jnp.all(res <= tol * jnp.abs(theta))
