@@ -493,9 +493,11 @@ def _arnoldi(gru, x, u, v0, nev, m, tol, max_restarts):
     return r
 
 
-#: `leading_modes(method="auto")` takes Arnoldi from this hidden size on (measured,
-#: benchmarks/RESULTS.md §14: dense `eig` is as fast or faster below)
-AUTO_ARNOLDI_MIN_D = 256
+#: `leading_modes(method="auto")` takes Arnoldi from this hidden size on. Measured
+#: (benchmarks/RESULTS.md §14, warm calls): dense is faster at d ≤ 128, Arnoldi 1.6×
+#: faster at 256 and 2.5–8× at 512–1024; its first call compiles for seconds, which
+#: a few calls repay from d = 512 on, hundreds at 256.
+AUTO_ARNOLDI_MIN_D = 512
 
 
 def _leading_arnoldi(gru, x, u, k, krylov_dim, key, tol, max_restarts):
@@ -528,7 +530,7 @@ def _leading_arnoldi(gru, x, u, k, krylov_dim, key, tol, max_restarts):
 
 
 def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
-                  krylov_dim: int | None = None, key=None, tol: float = 1e-10,
+                  krylov_dim: int | None = None, key=None, tol: float | None = None,
                   max_restarts: int = 300):
     """The `k` leading modes of the linearisation at `x`: eigenvalues `λ` of
     `J = F_h(x, u)` with the largest `|1 + λ|` (the discrete map's multipliers; this
@@ -555,11 +557,12 @@ def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
           `benchmarks/RESULTS.md` §14: 2e-11 at `tol = 1e-10`). Like every Krylov
           method it can miss an eigenvalue whose eigenvector is (numerically)
           orthogonal to the start vector.
-        - `"auto"`: `"arnoldi"` from `d ≥ AUTO_ARNOLDI_MIN_D` on (where it measured
-          faster), falling back to `"dense"` when it does not converge; `"dense"` below.
+        - `"auto"`: `"arnoldi"` from `d ≥ AUTO_ARNOLDI_MIN_D` (512) on, falling back
+          to `"dense"` when it does not converge; `"dense"` below.
         `benchmarks/bench_dissect.py --modes-only` measures them (`benchmarks/RESULTS.md`).
     - `key`: start vector of Arnoldi (default `PRNGKey(0)`).
-    - `tol`, `max_restarts`: convergence of `"arnoldi"` (above).
+    - `tol`, `max_restarts`: convergence of `"arnoldi"` (above); `tol` defaults to
+        `1e-10` in float64 and `1e-5` in lower precision.
 
     **Returns:** `(eigenvalues (k,) complex, eigenvectors (d, k) complex unit, complete)`.
     Eigenvalues are of the ODE's `J` (`μ = 1 + λ` for the map). With `"arnoldi"`,
@@ -570,6 +573,8 @@ def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
     k = int(min(k, d))
     if method not in ("dense", "arnoldi", "auto"):
         raise ValueError(f"method={method!r}; use 'dense', 'arnoldi' or 'auto'.")
+    if tol is None:
+        tol = 1e-10 if jnp.dtype(gru.Uh.dtype) == jnp.float64 else 1e-5
     if method == "arnoldi" or (method == "auto" and d >= AUTO_ARNOLDI_MIN_D):
         lam, vec, complete, msg = _leading_arnoldi(gru, x, u, k, krylov_dim, key, tol,
                                                    max_restarts)

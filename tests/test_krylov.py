@@ -121,10 +121,12 @@ def test_leading_modes_arnoldi_not_converged_warns(gru256):
     assert not complete
 
 
-def test_leading_modes_auto(gru256):
+def test_leading_modes_auto(gru256, monkeypatch):
     gru, x = gru256
-    assert D.AUTO_ARNOLDI_MIN_D <= 256
     lam_d, vec_d, _ = D.leading_modes(gru, x, k=6, method="dense")
+    assert D.AUTO_ARNOLDI_MIN_D > 256  # below it: dense
+    np.testing.assert_array_equal(D.leading_modes(gru, x, k=6, method="auto")[0], lam_d)
+    monkeypatch.setattr(D, "AUTO_ARNOLDI_MIN_D", 256)
     # d = 256: Arnoldi; when it does not converge, dense (no warning)
     lam_a, _, complete = D.leading_modes(gru, x, k=6, method="auto")
     # the 6th and 7th are a conjugate pair, cut: compare the first 5
