@@ -6,17 +6,19 @@ ArnoldiMethod.jl use), in JAX and traceable (fixed sizes, `lax` loops: it runs i
 
 **Method.** A Krylov decomposition `A V_m = V_m H + v_{m+1} bᵀ` (`V` orthonormal, `H`
 m × m) is grown by Arnoldi steps (classical Gram–Schmidt twice) to dimension `m`. The
-wanted eigenvalues are those of largest modulus. At a restart the complex Schur form
-`H = Z T Zᴴ` (LAPACK, `lax.linalg.schur`) is reordered by Givens swaps of neighbouring
-diagonal entries (odd–even transposition sort, LAPACK `ztrexc`'s rotation) so that the
-`p` wanted Ritz values lead; their Schur vectors span an invariant subspace of `H`,
-closed under conjugation once a conjugate pair is never cut in two (`p` or `p + 1`
-vectors, whichever basis is cleanly conjugate-closed), so it has a *real* orthonormal
-basis `Q` (the eigenvectors of `Re(Z_p Z_pᴴ)` with eigenvalue 1). The decomposition is
-compressed to `A (V Q) = (V Q)(Qᵀ H Q) + v_{m+1} (bᵀ Q)` and grown again from `p`.
-Everything the operator touches stays real; only the small `m × m` step is complex.
-`Qᵀ H Q` is a general `p × p` block, not triangular (a Krylov decomposition in Stewart's
-sense; the kept subspace is the Krylov–Schur one).
+wanted eigenvalues are those of largest modulus. At a restart `H` gets a complex Schur
+form `H = Z T Zᴴ` sorted by decreasing `|θ|`: LAPACK's real Schur form
+(`lax.linalg.schur`), its 2 × 2 blocks made triangular by one plane rotation each
+(scipy's `rsf2csf`), then Givens swaps of neighbouring diagonal entries (LAPACK
+`ztrexc`'s rotation) in phases of odd–even transposition sort. The leading `p ≈ (m +
+nev) / 2` Schur vectors span an invariant subspace of `H`, closed under conjugation once
+no conjugate pair is cut in two (`p` or `p + 1` vectors, whichever basis is cleanly
+conjugate-closed), so it has a *real* orthonormal basis `Q` (the eigenvectors of
+`Re(Z_p Z_pᴴ)` with eigenvalue 1). The decomposition is compressed to
+`A (V Q) = (V Q)(Qᵀ H Q) + v_{m+1} (bᵀ Q)` and grown again from `p`. Everything the
+operator touches stays real; only the small `m × m` step is complex. `Qᵀ H Q` is a
+general `p × p` block, not triangular (a Krylov decomposition in Stewart's sense; the
+kept subspace is the Krylov–Schur one, equivalently ARPACK's with exact shifts).
 
 **Convergence.** The Ritz pair `(θ, V s)` (`s` a unit eigenvector of `H`) has residual
 `‖A V s − θ V s‖ = |bᵀ s|`; the run stops when the `nev` wanted pairs have

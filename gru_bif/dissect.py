@@ -57,6 +57,12 @@ Newton ([`gru_bif.find_equilibria`][]), keep equilibria (max-norm of `F` below `
 apart from slow points (minima of `q` that are not equilibria, reported with their
 speed `|F|`), classify, and give the linearisation's leading modes and the readout's
 view of them.
+
+**Leading modes** ([`gru_bif.dissect.leading_modes`][]): the eigenvalues of `J` with
+the largest `|1 + λ|`, by a dense `eig` (default) or matrix-free by Arnoldi with
+Krylov–Schur restarts on the map's `I + J` (JVPs only, `gru_bif._krylov`), iterated
+until their residuals meet a tolerance; `method="auto"` takes Arnoldi from d = 512 on
+(timings: `benchmarks/RESULTS.md` §14).
 """
 
 from __future__ import annotations
@@ -494,9 +500,9 @@ def _arnoldi(gru, x, u, v0, nev, m, tol, max_restarts):
 
 
 #: `leading_modes(method="auto")` takes Arnoldi from this hidden size on. Measured
-#: (benchmarks/RESULTS.md §14, warm calls): dense is faster at d ≤ 128, Arnoldi 1.6×
-#: faster at 256 and 2.5–8× at 512–1024; its first call compiles for seconds, which
-#: a few calls repay from d = 512 on, hundreds at 256.
+#: (benchmarks/RESULTS.md §14, k = 6, warm calls): dense as fast or faster up to
+#: d = 128, Arnoldi 1.7× faster at 256 and 4–5× at 512 and 1024; but its first call
+#: compiles (3–7 s there), which about 15 calls repay at d = 512, some 250 at 256.
 AUTO_ARNOLDI_MIN_D = 512
 
 
