@@ -502,7 +502,7 @@ def _arnoldi(gru, x, u, v0, nev, m, tol, max_restarts):
 #: `leading_modes(method="auto")` takes Arnoldi from this hidden size on. Measured
 #: (benchmarks/RESULTS.md §14, k = 6, warm calls): dense as fast or faster up to
 #: d = 128, Arnoldi 1.7× faster at 256 and 4–5× at 512 and 1024; but its first call
-#: compiles (3–7 s there), which about 15 calls repay at d = 512, some 250 at 256.
+#: compiles (3–7 s there), which about 13 calls repay at d = 512, some 240 at 256.
 AUTO_ARNOLDI_MIN_D = 512
 
 
