@@ -27,10 +27,11 @@ d = 1024 is timed once).
     python benchmarks/bench_dissect.py [--sizes 64,256] [--starts 1024] [--repeats 3]
         [--memories 2] [--modes-only] [--quick] [--out benchmarks/results]
 
-Writes `dissect.json` and `dissect.md` (or `dissect_modes.*`). Cold − warm is the compilation (and first-use)
-cost. Children run with `OPENBLAS_NUM_THREADS=1`: on a loaded 2-core machine a threaded
-LAPACK `eig` of 256×256 took 2 s instead of 40 ms (measured), and the continuation's
-stability test (one `eig` per point) slowed the same way.
+Writes `dissect.json` and `dissect.md` (or `dissect_modes.*`). Cold − warm is the
+compilation (and first-use) cost. Children run with `OPENBLAS_NUM_THREADS=1`: on a
+loaded 2-core machine a threaded LAPACK `eig` of 256×256 took 2 s instead of 40 ms
+(measured), and the continuation's stability test (one `eig` per point) slowed the
+same way.
 """
 
 import argparse

@@ -67,7 +67,8 @@ def test_krylov_schur_clustered_spectrum_with_complex_pairs():
     lam = np.asarray(r["values"])
     # the 8 leading: the three pairs (|μ| = 0.999) and 0.995, 0.994
     assert _matched_error(lam, exact[:8]) < 1e-8
-    assert _matched_error(lam, np.linalg.eigvals(A)[np.argsort(-np.abs(np.linalg.eigvals(A)))][:8]) < 1e-8
+    lapack = np.linalg.eigvals(A)
+    assert _matched_error(lam, lapack[np.argsort(-np.abs(lapack))][:8]) < 1e-8
     assert np.sum(np.abs(lam.imag) > 1e-3) == 6  # both members of each pair
     Y = np.asarray(r["vectors"])
     res = np.linalg.norm(A @ Y - Y * lam, axis=0)
