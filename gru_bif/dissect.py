@@ -57,6 +57,12 @@ Newton ([`gru_bif.find_equilibria`][]), keep equilibria (max-norm of `F` below `
 apart from slow points (minima of `q` that are not equilibria, reported with their
 speed `|F|`), classify, and give the linearisation's leading modes and the readout's
 view of them.
+
+**Leading modes** ([`gru_bif.dissect.leading_modes`][]): the eigenvalues of `J` with
+the largest `|1 + λ|`, by a dense `eig` (default) or matrix-free by Arnoldi with
+Krylov–Schur restarts on the map's `I + J` (JVPs only, `gru_bif._krylov`), iterated
+until their residuals meet a tolerance; `method="auto"` takes Arnoldi from d = 512 on
+(timings: `benchmarks/RESULTS.md` §14).
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ import json
 import math
 import pathlib
 import time
+import warnings
 from typing import Any
 
 import equinox as eqx
@@ -73,6 +80,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ._krylov import krylov_schur
 from .branch import SpecialKind
 from .continuation import EquilibriumProblem, continuation
 from .differentiate import fold_point, hopf_point
@@ -475,75 +483,119 @@ def _jacobians(gru, xs, u):
 
 
 @eqx.filter_jit
-def _arnoldi(gru, x, u, v0, m):
-    """Arnoldi on the discrete map's Jacobian `M = I + J` (matrix-free, by JVPs),
-    `m` steps with full reorthogonalisation: `(V (d, m+1), H (m+1, m))`."""
-    d = x.shape[0]
-    mv = lambda v: v + jax.jvp(lambda h: gru(0.0, h, u), (x,), (v,))[1]  # noqa: E731
-    V = jnp.zeros((d, m + 1), x.dtype).at[:, 0].set(v0 / jnp.linalg.norm(v0))
-    H = jnp.zeros((m + 1, m), x.dtype)
+def _arnoldi(gru, x, u, v0, nev, m, tol, max_restarts):
+    """Krylov–Schur (`gru_bif._krylov.krylov_schur`) on the discrete map's Jacobian
+    `M = I + J`, matrix-free (one JVP per product, linearised once): the `nev`
+    multipliers of largest
+    modulus, their Ritz vectors, and the true residuals `‖M y − μ y‖` of the unit Ritz
+    vectors (one batched JVP on their real and imaginary parts)."""
+    _, jvp = jax.linearize(lambda h: gru(0.0, h, u), x)  # the primal pass once
+    mv = lambda v: v + jvp(v)  # noqa: E731
+    r = krylov_schur(mv, v0, nev=nev, m=m, tol=tol, max_restarts=max_restarts)
+    Y = r["vectors"]
+    mvs = jax.vmap(mv, in_axes=1, out_axes=1)
+    MY = mvs(Y.real) + 1j * mvs(Y.imag)
+    r["true_residuals"] = jnp.linalg.norm(MY - Y * r["values"][None, :], axis=0)
+    return r
 
-    def body(j, c):
-        V, H = c
-        w = mv(V[:, j])
-        mask = (jnp.arange(m + 1) <= j).astype(x.dtype)
-        for _ in range(2):  # classical Gram–Schmidt twice
-            h = (V.T @ w) * mask
-            w = w - V @ h
-            H = H.at[:, j].add(h)
-        nrm = jnp.linalg.norm(w)
-        H = H.at[j + 1, j].set(nrm)
-        V = V.at[:, j + 1].set(w / jnp.where(nrm > 0, nrm, 1.0))
-        return V, H
 
-    return jax.lax.fori_loop(0, m, body, (V, H))
+#: `leading_modes(method="auto")` takes Arnoldi from this hidden size on. Measured
+#: (benchmarks/RESULTS.md §14, k = 6, warm calls): dense as fast or faster up to
+#: d = 128, Arnoldi 1.7× faster at 256 and 4–5× at 512 and 1024; but its first call
+#: compiles (3–7 s there), which about 13 calls repay at d = 512, some 240 at 256.
+AUTO_ARNOLDI_MIN_D = 512
+
+
+def _leading_arnoldi(gru, x, u, k, krylov_dim, key, tol, max_restarts):
+    """The `"arnoldi"` branch of `leading_modes`: `(λ, vectors, complete, message)`,
+    `message` None when the `k + 1` Ritz pairs converged, else why not."""
+    d = gru.hidden_size
+    nev = min(k + 1, d)  # one more than asked: `complete` looks at it
+    m = int(min(d, krylov_dim or max(4 * k, 40)))
+    m = m if m == d else max(m, min(d, nev + 3))
+    key = jax.random.PRNGKey(0) if key is None else key
+    v0 = jax.random.normal(key, (d,), gru.Uh.dtype)
+    args = (gru, jnp.asarray(x, gru.Uh.dtype), u, v0)
+    cpu = jax.devices("cpu")[0]
+    if jax.default_backend() != "cpu":  # the small Schur step is LAPACK on the CPU
+        args = jax.tree.map(lambda a: jax.device_put(a, cpu) if eqx.is_array(a) else a,
+                            args)
+    with jax.default_device(cpu):
+        r = _arnoldi(*args, nev, m, jnp.asarray(tol, gru.Uh.dtype),
+                     jnp.asarray(max_restarts))
+    mu = np.asarray(r["values"])
+    vec = np.asarray(r["vectors"])
+    rel = np.asarray(r["true_residuals"]) / np.maximum(np.abs(mu), np.finfo(mu.dtype).tiny)
+    ok = bool(r["converged"]) and bool(np.all(rel <= 2 * tol))
+    msg = None if ok else (
+        f"{int(np.sum(rel > tol))} of {nev} Ritz pairs not converged after "
+        f"{int(r['restarts'])} restarts (largest relative residual {float(rel.max()):.1e}"
+        f", tol={tol:g})")
+    complete = ok and (k == d or bool(np.abs(mu[k]) < 1))
+    return mu[:k] - 1.0, vec[:, :k], complete, msg
 
 
 def leading_modes(gru: GRU, x, *, u=None, k: int = 6, method: str = "dense",
-                  krylov_dim: int | None = None, key=None):
+                  krylov_dim: int | None = None, key=None, tol: float | None = None,
+                  max_restarts: int = 300):
     """The `k` leading modes of the linearisation at `x`: eigenvalues `λ` of
     `J = F_h(x, u)` with the largest `|1 + λ|` (the discrete map's multipliers; this
     order puts every ODE-unstable mode, `Re λ > 0`, ahead of all stable ones with
-    `|1 + λ| < 1`), their eigenvectors, and whether the list is *complete* (its last
-    multiplier is inside the unit circle, so no unstable mode of the ODE or of the map
-    was left out).
+    `|1 + λ| < 1`), their eigenvectors, and whether the list is *complete* (the first
+    multiplier left out is inside the unit circle, so no unstable mode of the ODE or of
+    the map was left out).
 
     **Arguments:**
 
     - `gru`, `x` `(d,)`, `u` (input, default zeros).
     - `k`: number of modes.
-    - `method`: `"dense"` (Jacobian by `jacfwd`, full `eig` on the host) or `"arnoldi"`
-        (matrix-free Arnoldi on `I + J` with `krylov_dim` steps, default
-        `min(d, max(4k, 40))`, Ritz pairs from the small Hessenberg matrix).
-        `benchmarks/bench_dissect.py` measures both (see `benchmarks/RESULTS.md`).
+    - `method`:
+        - `"dense"`: Jacobian by `jacfwd`, full `eig` on the host (`O(d³)`).
+        - `"arnoldi"`: matrix-free Arnoldi on `M = I + J` (one JVP per product, the
+          Jacobian is never formed) with Krylov–Schur restarts (`gru_bif._krylov`; run
+          on the CPU backend, whose LAPACK does the small Schur step): Krylov
+          dimension `krylov_dim` (default `min(d, max(4k, 40))`), restarted until the
+          `k + 1` Ritz pairs of largest `|μ|` have residuals `‖M y − μ y‖ ≤ tol · |μ|`
+          (estimated; checked at the end with one product per vector, within
+          `2 tol`), or `max_restarts` restarts (then a `RuntimeWarning` and
+          `complete = False`). The error of an eigenvalue is about its condition
+          number times `tol` (measured on the d = 256 network of
+          `benchmarks/RESULTS.md` §14: 2e-11 at `tol = 1e-10`). Like every Krylov
+          method it can miss an eigenvalue whose eigenvector is (numerically)
+          orthogonal to the start vector.
+        - `"auto"`: `"arnoldi"` from `d ≥ AUTO_ARNOLDI_MIN_D` (512) on, falling back
+          to `"dense"` when it does not converge; `"dense"` below.
+        `benchmarks/bench_dissect.py --modes-only` measures them (`benchmarks/RESULTS.md`).
     - `key`: start vector of Arnoldi (default `PRNGKey(0)`).
+    - `tol`, `max_restarts`: convergence of `"arnoldi"` (above); `tol` defaults to
+        `1e-10` in float64 and `1e-5` in lower precision.
 
-    **Returns:** `(eigenvalues (k,) complex, eigenvectors (d, k) complex, complete)`.
-    Eigenvalues are of the ODE's `J` (`μ = 1 + λ` for the map).
+    **Returns:** `(eigenvalues (k,) complex, eigenvectors (d, k) complex unit, complete)`.
+    Eigenvalues are of the ODE's `J` (`μ = 1 + λ` for the map). With `"arnoldi"`,
+    `complete` also asks that the `k + 1` Ritz pairs converged.
     """
     u = _input_of(gru, u)
     d = gru.hidden_size
     k = int(min(k, d))
-    if method == "dense":
-        J = np.asarray(_jacobians(gru, jnp.asarray(x)[None], u)[0])
-        lam, vec = np.linalg.eig(J)
-        order = np.argsort(-np.abs(1 + lam), kind="stable")
-        lam, vec = lam[order], vec[:, order]
-        complete = bool(k == d or np.abs(1 + lam[k]) < 1) if k < d else True
-        return lam[:k], vec[:, :k], complete
-    if method == "arnoldi":
-        m = int(min(d, krylov_dim or max(4 * k, 40)))
-        key = jax.random.PRNGKey(0) if key is None else key
-        v0 = jax.random.normal(key, (d,), gru.Uh.dtype)
-        V, H = (np.asarray(a) for a in _arnoldi(gru, jnp.asarray(x), u, v0, m))
-        mu, y = np.linalg.eig(H[:m, :m])
-        order = np.argsort(-np.abs(mu), kind="stable")
-        mu, y = mu[order], y[:, order]
-        vec = V[:, :m] @ y
-        vec = vec / np.linalg.norm(vec, axis=0, keepdims=True)
-        complete = bool(m == d or np.abs(mu[min(k, m - 1)]) < 1)
-        return mu[:k] - 1.0, vec[:, :k], complete
-    raise ValueError(f"method={method!r}; use 'dense' or 'arnoldi'.")
+    if method not in ("dense", "arnoldi", "auto"):
+        raise ValueError(f"method={method!r}; use 'dense', 'arnoldi' or 'auto'.")
+    if tol is None:
+        tol = 1e-10 if jnp.dtype(gru.Uh.dtype) == jnp.float64 else 1e-5
+    if method == "arnoldi" or (method == "auto" and d >= AUTO_ARNOLDI_MIN_D):
+        lam, vec, complete, msg = _leading_arnoldi(gru, x, u, k, krylov_dim, key, tol,
+                                                   max_restarts)
+        if msg is None:
+            return lam, vec, complete
+        if method == "arnoldi":
+            warnings.warn(f"leading_modes(method='arnoldi'): {msg}; raise max_restarts or "
+                          "krylov_dim, or use method='dense'.", RuntimeWarning, stacklevel=2)
+            return lam, vec, complete
+    J = np.asarray(_jacobians(gru, jnp.asarray(x)[None], u)[0])
+    lam, vec = np.linalg.eig(J)
+    order = np.argsort(-np.abs(1 + lam), kind="stable")
+    lam, vec = lam[order], vec[:, order]
+    complete = bool(k == d or np.abs(1 + lam[k]) < 1) if k < d else True
+    return lam[:k], vec[:, :k], complete
 
 
 # =========================================================================== fixed points
@@ -709,9 +761,9 @@ def fixed_points(
     - `slow_speed`: minima of `q` faster than this are dropped.
     - `max_steps`: BFGS iterations per start.
     - `dedup_tol`, `merge_tol`: see above.
-    - `num_modes`: leading modes kept; `modes`: `"dense"` or `"arnoldi"` (see
+    - `num_modes`: leading modes kept; `modes`: `"dense"`, `"arnoldi"` or `"auto"` (see
         `leading_modes`; the counts of unstable modes always come from the full
-        spectrum with `"dense"`).
+        spectrum, dense).
     - `between`: after the first pass, Newton also starts at these fractions of the
         way between every pair of stable equilibria found (all equilibria if fewer
         than two are stable), where the saddles between memories lie: trajectories
