@@ -16,6 +16,14 @@ spoil the others; every section stops adding sizes once its time budget is spent
    (collocation, NTST 20, NCOL 4): cold and warm.
 5. **gradients** — gradient of the located Hopf parameter with respect to every weight
    of a d-unit GRU (`bench_gradients.build_gru`) against the time to locate it.
+6. **basins** — `gru_bif.attractors.find_attractors` on the four-state machine
+   (`U_h = 3·I₂`, fractions ¼ each) for growing numbers of states drawn with
+   `sample_box` (default settings; chunks of up to 65,536 states): compile, run, states
+   per second, largest deviation of a fraction from ¼ in standard errors.
+7. **dissect** — a d-unit GRU (`GRU.random(key(d), d, 3, scale=1.2, reset="after")`,
+   as in `bench_dissect.py`): `gru_bif.dissect.fixed_points` from 256 trajectory
+   states, then one stable point continued in `u[0]` (`input_bifurcations`,
+   `hopf="off"`), cold and warm, and the 6 leading modes dense against Arnoldi.
 
     python benchmarks/bench_gpu.py [--device gpu|cpu] [--dtypes float32,float64]
         [--quick] [--budget 420] [--out benchmarks/results]
@@ -39,6 +47,8 @@ SIZES = {
     "batch": ([100, 1000], [1000, 10_000, 100_000]),
     "size": ([2, 16], [2, 16, 64, 256, 1024]),
     "gradients": ([2, 16], [2, 16, 64, 256]),
+    "basins": ([256], [4096, 65_536, 262_144]),
+    "dissect": ([16], [64, 256, 1024]),
 }
 
 
@@ -218,12 +228,100 @@ def section_gradients(quick, budget):
     return rows
 
 
+def section_basins(quick, budget):
+    import jax
+    import numpy as np
+
+    import gru_bif
+    from gru_bif.attractors import find_attractors, sample_box
+
+    four = gru_bif.GRU(3.0 * np.eye(2))
+    rows = []
+    t_start = time.perf_counter()
+    for n in SIZES["basins"][0 if quick else 1]:
+        if time.perf_counter() - t_start > budget:
+            rows.append(dict(n=n, status="skipped: section time budget spent"))
+            continue
+        chunk = min(n, 65_536)
+        X = sample_box(jax.random.PRNGKey(n), [-1.5, -1.5], [1.5, 1.5], n)
+        X2 = sample_box(jax.random.PRNGKey(n + 1), [-1.5, -1.5], [1.5, 1.5], n)
+        t0 = time.perf_counter()
+        att = find_attractors(four, None, X, chunk_size=chunk)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        att = find_attractors(four, None, X2, chunk_size=chunk)
+        warm = time.perf_counter() - t0
+        k = int(att.count)
+        f = np.asarray(att.fractions)[:k]
+        se = np.asarray(att.standard_errors)[:k]
+        rows.append(dict(n=n, chunk=chunk, attractors=k, cold_s=cold, run_s=warm,
+                         states_per_s=n / warm,
+                         max_se_from_quarter=float(np.max(np.abs(f - 0.25) / se))))
+    return rows
+
+
+def section_dissect(quick, budget):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    import gru_bif
+    from gru_bif import dissect as D
+
+    rows = []
+    t_start = time.perf_counter()
+    for d in SIZES["dissect"][0 if quick else 1]:
+        if time.perf_counter() - t_start > budget:
+            rows.append(dict(d=d, status="skipped: section time budget spent"))
+            continue
+        k1, k2 = jax.random.split(jax.random.PRNGKey(d))
+        gru = gru_bif.GRU.random(k1, d, 3, scale=1.2, reset="after")
+        net = D.TaskNetwork(gru=gru, W_out=jax.random.normal(k2, (3, d)) / np.sqrt(d),
+                            b_out=jnp.zeros(3), task="flipflop")
+        states = jax.block_until_ready(D.trajectory_states(
+            net, jax.random.PRNGKey(0), 256, n=64, T=200, noise=0.02,
+            task_kw={"p_pulse": 0.03}))
+        row = dict(d=d)
+        t0 = time.perf_counter()
+        fps = D.fixed_points(net, states)
+        row["fixed_cold_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        fps = D.fixed_points(net, states)
+        row["fixed_s"] = time.perf_counter() - t0
+        st = np.nonzero(np.asarray(fps.stable))[0]
+        row["stable"] = int(len(st))
+        row["points"] = int(fps.count)
+        if len(st):
+            for name in ("cont_cold_s", "cont_s"):
+                t0 = time.perf_counter()
+                bifs = D.input_bifurcations(net, fps, 0, (-1.5, 1.5), points=st[:1],
+                                            hopf="off")
+                row[name] = time.perf_counter() - t0
+            row["branch_points"] = int(sum(int(b.num_points) for pair in bifs.branches
+                                           for b in pair))
+            x0 = fps.x[int(st[0])]
+            lam_d = None
+            for method in ("dense", "arnoldi"):
+                D.leading_modes(gru, x0, k=6, method=method)
+                t0 = time.perf_counter()
+                lam, _, _ = D.leading_modes(gru, x0, k=6, method=method)
+                row[f"modes_{method}_s"] = time.perf_counter() - t0
+                if lam_d is None:
+                    lam_d = lam
+                else:
+                    row["arnoldi_error"] = max(float(np.min(np.abs(lam_d - v))) for v in lam)
+        rows.append(row)
+    return rows
+
+
 SECTIONS = {
     "diagram": section_diagram,
     "batch": section_batch,
     "size": section_size,
     "cycles": section_cycles,
     "gradients": section_gradients,
+    "basins": section_basins,
+    "dissect": section_dissect,
 }
 
 

@@ -138,3 +138,22 @@ def test_gpu_script_on_cpu_quick(tmp_path):
         tol = 1e-12 if dtype == "float64" else 1e-5
         assert rows["gru"]["error"] < tol and rows["cubic"]["error"] < tol
     assert (tmp_path / "gpu_cpu.md").exists()
+
+
+def test_gpu_script_basins_and_dissect_on_cpu_quick(tmp_path):
+    """The device script's basins and dissect sections run on the CPU (quick sizes):
+    the four-state machine's fractions within 3 standard errors of ¼, a fixed point of
+    the d = 16 network found, continued, and its leading modes agree (dense, Arnoldi)."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "bench_gpu.py"), "--device", "cpu", "--quick",
+         "--sections", "basins,dissect", "--dtypes", "float64", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((tmp_path / "gpu_cpu.json").read_text())
+    secs = {r["section"]: r for r in res["sections"]}
+    assert secs["basins"]["status"] == "ok" and secs["dissect"]["status"] == "ok"
+    (b,) = secs["basins"]["rows"]
+    assert b["attractors"] == 4 and b["max_se_from_quarter"] < 3 and b["states_per_s"] > 0
+    (d,) = secs["dissect"]["rows"]
+    assert d["stable"] >= 1 and d["branch_points"] > 1 and d["arnoldi_error"] < 1e-8
