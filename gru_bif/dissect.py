@@ -109,6 +109,7 @@ __all__ = [
     "input_bifurcations",
     "bifurcation_gradient",
     "locate_fold",
+    "locate_hopf",
     "hopf_cycles",
     "simulated_period",
     "shipped_path",
@@ -1138,6 +1139,47 @@ def locate_fold(gru: GRU, x, p, channel: int, *, u=None, tol: float = 1e-13,
         if float(res(y)) < tol:
             break
     return y[:d], float(y[d]), y[d + 1:], float(res(y))
+
+
+def locate_hopf(gru: GRU, x, p, omega, channel: int, *, u=None, tol: float = 1e-13,
+                max_iter: int = 30):
+    """Newton on the Hopf point's defining system `F(x, p) = 0`, `F_x a = −ω b`,
+    `F_x b = ω a`, `c·a = 1`, `c·b = 0` (unknowns `x, p, ω, a, b`: `3d + 2` equations;
+    `a + ib` the eigenvector of `iω`, `c` its real part at the guess), from a guess
+    `(x, p, ω)`, e.g. `bifs.x[r, s], bifs.p[r, s], bifs.omega[r, s]`. Returns
+    `(x, p, omega, q, residual)` (`q = a + ib`, residual the max-norm of the system).
+    An independent check of the continuation's location, as `locate_fold` for folds."""
+    if isinstance(gru, TaskNetwork):
+        gru = gru.gru
+    base = _input_of(gru, u)
+    d = gru.hidden_size
+    x = jnp.asarray(x)
+    om = float(omega)
+    J = np.asarray(_jacobian(gru, x, base.at[channel].set(p)))
+    lam, vec = np.linalg.eig(J)
+    q = vec[:, int(np.argmin(np.abs(lam - 1j * om)))]
+    c = q.real / np.dot(q.real, q.real)
+    q = q / (np.dot(c, q.real) + 1j * np.dot(c, q.imag))  # c·a = 1, c·b = 0
+    c = jnp.asarray(c, x.dtype)
+    y = jnp.concatenate([x, jnp.asarray([p, om], x.dtype), jnp.asarray(q.real, x.dtype),
+                         jnp.asarray(q.imag, x.dtype)])
+
+    def G(y):
+        xx, pp, w, a, b = y[:d], y[d], y[d + 1], y[d + 2:2 * d + 2], y[2 * d + 2:]
+        f = lambda h: gru(0.0, h, base.at[channel].set(pp))  # noqa: E731
+        Ja = jax.jvp(f, (xx,), (a,))[1]
+        Jb = jax.jvp(f, (xx,), (b,))[1]
+        return jnp.concatenate([f(xx), Ja + w * b, Jb - w * a,
+                                jnp.stack([jnp.dot(c, a) - 1.0, jnp.dot(c, b)])])
+
+    step = jax.jit(lambda y: y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y)))
+    res = jax.jit(lambda y: jnp.max(jnp.abs(G(y))))
+    for _ in range(int(max_iter)):
+        y = step(y)
+        if float(res(y)) < tol:
+            break
+    return (y[:d], float(y[d]), float(y[d + 1]), y[d + 2:2 * d + 2] + 1j * y[2 * d + 2:],
+            float(res(y)))
 
 
 # =========================================================================== cycles
