@@ -1049,23 +1049,39 @@ def input_bifurcations(gru: "GRU | TaskNetwork", fps: FixedPoints, channel: int,
 
 def hopf_cycles(gru: "GRU | TaskNetwork", bifs: InputBifurcations, row: int, side: int, *,
                 p_min: float, p_max: float, dp: float = 1e-3, max_steps: int = 60,
-                **kwargs):
-    """The branch of cycles born at the Hopf point `bifs.p[row, side]`:
-    [`gru_bif.periodic.cycle_from_hopf`][] on that side's branch, then
+                which: int = 0, ntst: int = 40, ncol: int = 4, stability: bool = True,
+                detect: bool = True, **kwargs):
+    """The branch of cycles born at a Hopf point on the branch `bifs.branches[row][side]`
+    (the `which`-th Hopf point along it, default the first; it need not be the first
+    bifurcation `bifs.p[row, side]`, e.g. when a pair of folds comes before it):
+    [`gru_bif.periodic.cycle_from_hopf`][] there, then
     [`gru_bif.periodic.continue_cycles`][] over `[p_min, p_max]` (extra keywords passed
-    on). Returns the `CycleBranch` (`.p`, `.period`, `.orbit(i)`, `.end`)."""
+    on). `ntst`, `ncol`, `stability` (Floquet multipliers at every cycle) and `detect`
+    (folds, period doublings and Neimark–Sacker points of cycles) go to
+    `cycle_from_hopf`. Returns the `CycleBranch` (`.p`, `.period`, `.orbit(i)`, `.end`).
+
+    At d = 64 (the shipped sine generator) the branch is continued with
+    `stability=False, detect=False`: with them on, the compiled continuation loop
+    (which takes the `eigvals` of the 63×63 deflated monodromy matrix at every step)
+    stopped making progress here (0 CPU time, every thread waiting; jax 0.10.2 on CPU,
+    seen with `ntst` = 10 and 40); without them 10 steps take about 30 s with
+    compilation."""
     from .periodic import continue_cycles, cycle_from_hopf
 
     if isinstance(gru, TaskNetwork):
         gru = gru.gru
-    if int(bifs.kind[row, side]) != int(SpecialKind.HOPF):
-        raise ValueError(f"bifs has no Hopf point at row {row}, side {side}; its kinds are "
-                         f"{np.asarray(bifs.kind).tolist()} (2 = Hopf).")
     br = bifs.branches[row][side]
     sp = br.special
-    k = [j for j in range(int(sp.count)) if int(sp.kind[j]) == int(SpecialKind.HOPF)][0]
+    hopfs = [j for j in range(int(sp.count)) if int(sp.kind[j]) == int(SpecialKind.HOPF)]
+    if not hopfs:
+        raise ValueError(f"bifs has no Hopf point on the branch of row {row}, side {side}; "
+                         f"its first bifurcations are {np.asarray(bifs.kind).tolist()} "
+                         "(1 = fold, 2 = Hopf).")
+    if not 0 <= int(which) < len(hopfs):
+        raise ValueError(f"which={which}; that branch has {len(hopfs)} Hopf point(s).")
     pr = _problem(gru, bifs.channel, bifs.base)
-    cp, u0 = cycle_from_hopf(pr, br, k, dp=dp)
+    cp, u0 = cycle_from_hopf(pr, br, hopfs[int(which)], dp=dp, ntst=ntst, ncol=ncol,
+                             stability=stability, detect=detect)
     return continue_cycles(cp, u0, p_min=p_min, p_max=p_max, max_steps=max_steps, **kwargs)
 
 
