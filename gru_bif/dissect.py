@@ -64,15 +64,16 @@ for bit; loss 1.2e-2 over the last 50 steps). Its reading: the rest state at u =
 a stable focus (`max Re λ = −1.2e-2`, ODE and map); continued in u it passes a pair of
 folds (u = 0.18048 and 0.17945: a thin bistable window) and loses stability at a
 supercritical Hopf point u = 0.19848182903 (ω = 0.05288, period 2π/ω = 118.8,
-`l1 = −2.16`), below the trained range; the cycles born there are the oscillation (a
-second Hopf point at u ≈ 1.62 closes the band). The map oscillates from u ≈ 0.2 on as
+`l1 = −2.16`), below the trained range; the branch of cycles born there reaches
+through the trained range (a second, also supercritical Hopf point at u ≈ 1.62 ends
+the band of unstable rest states). The map oscillates from u ≈ 0.2 on as
 well (u = 0.1: rest; u = 0.2: small oscillation of period 127 steps). The cycle branch
 (`hopf_cycles(..., ntst=20, stability=False, detect=False)`, 65 cycles from the Hopf
 point to u = 1.05) and the simulated ODE agree on the period to 5e-12 (relative) at
-u = 0.498, 0.746, 1.022 the periods are 61.215, 40.252, 28.096, while the discrete map
-(the torch network) oscillates with periods 61.81, 41.67, 30.44 steps (targets 63.06,
-42.09, 30.75): the ODE's cycles are 1–8 % faster than the map's, more so at high
-frequency, where one Euler step per time unit is coarser.
+four levels; at u = 0.498, 0.746, 1.022 the periods are 61.215, 40.252, 28.096, while
+the discrete map (the torch network) oscillates with periods 61.81, 41.67, 30.44 steps
+(targets 63.06, 42.09, 30.75): the ODE's cycles are 1–8 % faster than the map's, more
+so at higher frequency.
 A setting with slower targets (`omega_gain = 0.1`, T = 250) trained to a similar loss
 but its rest state ended at a fold (u = 0.533, no Hopf point): the oscillation there is
 not born at a Hopf point.
