@@ -50,6 +50,34 @@ into the memory (+,−,+). Measured training times (same machine): `train_torch`
 T = 100, 45 ms per step (T = 150: ~90 ms); `train_optax` sine d = 16, 1500 steps of 32 ×
 80: 11 s with compilation.
 
+A torch-trained sine generator with d = 64 (`gru_bif/data/sine_torch_d64.json`,
+`load_shipped("sine_torch_d64")`), made by
+
+    net, hist = train_torch("sine", hidden=64, steps=3000, batch=64, T=150,
+                            learning_rate=3e-3, seed=0,
+                            task_kw={"omega_gain": 0.2, "u_min": 0.5, "u_max": 1.0,
+                                     "p_rest": 0.2})
+
+(periods 31–63 steps in the trained range; torch 2.13.0+cpu, one thread: 437 s on the
+shared 2-core machine under load, an identical earlier run 296 s — the same weights bit
+for bit; loss 1.2e-2 over the last 50 steps). Its reading: the rest state at u = 0 is
+a stable focus (`max Re λ = −1.2e-2`, ODE and map); continued in u it passes a pair of
+folds (u = 0.18048 and 0.17945: a thin bistable window) and loses stability at a
+supercritical Hopf point u = 0.19848182903 (ω = 0.05288, period 2π/ω = 118.8,
+`l1 = −2.16`), below the trained range; the branch of cycles born there reaches
+through the trained range (a second, also supercritical Hopf point at u ≈ 1.62 ends
+the band of unstable rest states). The map oscillates from u ≈ 0.2 on as
+well (u = 0.1: rest; u = 0.2: small oscillation of period 127 steps). The cycle branch
+(`hopf_cycles(..., ntst=20, stability=False, detect=False)`, 65 cycles from the Hopf
+point to u = 1.05) and the simulated ODE agree on the period to 5e-12 (relative) at
+four levels; at u = 0.498, 0.746, 1.022 the periods are 61.215, 40.252, 28.096, while
+the discrete map (the torch network) oscillates with periods 61.81, 41.67, 30.44 steps
+(targets 63.06, 42.09, 30.75): the ODE's cycles are 1–8 % faster than the map's, more
+so at higher frequency.
+A setting with slower targets (`omega_gain = 0.1`, T = 250) trained to a similar loss
+but its rest state ended at a fold (u = 0.533, no Hopf point): the oscillation there is
+not born at a Hopf point.
+
 **Fixed points** ([`gru_bif.dissect.fixed_points`][]): FixedPointFinder's recipe —
 minimise `q(h) = ½|F(h)|²` from thousands of states sampled on the network's
 trajectories ([`gru_bif.find_slow_points`][], vmapped BFGS), polish the minima with
@@ -117,6 +145,7 @@ __all__ = [
     "input_bifurcations",
     "bifurcation_gradient",
     "locate_fold",
+    "locate_hopf",
     "hopf_cycles",
     "simulated_period",
     "shipped_path",
@@ -1100,23 +1129,39 @@ def input_bifurcations(gru: "GRU | TaskNetwork", fps: FixedPoints, channel: int,
 
 def hopf_cycles(gru: "GRU | TaskNetwork", bifs: InputBifurcations, row: int, side: int, *,
                 p_min: float, p_max: float, dp: float = 1e-3, max_steps: int = 60,
-                **kwargs):
-    """The branch of cycles born at the Hopf point `bifs.p[row, side]`:
-    [`gru_bif.periodic.cycle_from_hopf`][] on that side's branch, then
+                which: int = 0, ntst: int = 40, ncol: int = 4, stability: bool = True,
+                detect: bool = True, **kwargs):
+    """The branch of cycles born at a Hopf point on the branch `bifs.branches[row][side]`
+    (the `which`-th Hopf point along it, default the first; it need not be the first
+    bifurcation `bifs.p[row, side]`, e.g. when a pair of folds comes before it):
+    [`gru_bif.periodic.cycle_from_hopf`][] there, then
     [`gru_bif.periodic.continue_cycles`][] over `[p_min, p_max]` (extra keywords passed
-    on). Returns the `CycleBranch` (`.p`, `.period`, `.orbit(i)`, `.end`)."""
+    on). `ntst`, `ncol`, `stability` (Floquet multipliers at every cycle) and `detect`
+    (folds, period doublings and Neimark–Sacker points of cycles) go to
+    `cycle_from_hopf`. Returns the `CycleBranch` (`.p`, `.period`, `.orbit(i)`, `.end`).
+
+    At d = 64 (the shipped sine generator) the branch is continued with
+    `stability=False, detect=False`: with them on, the compiled continuation loop
+    (which takes the `eigvals` of the 63×63 deflated monodromy matrix at every step)
+    stopped making progress here (0 CPU time, every thread waiting; jax 0.10.2 on CPU,
+    seen with `ntst` = 10 and 40); without them 10 steps take about 30 s with
+    compilation."""
     from .periodic import continue_cycles, cycle_from_hopf
 
     if isinstance(gru, TaskNetwork):
         gru = gru.gru
-    if int(bifs.kind[row, side]) != int(SpecialKind.HOPF):
-        raise ValueError(f"bifs has no Hopf point at row {row}, side {side}; its kinds are "
-                         f"{np.asarray(bifs.kind).tolist()} (2 = Hopf).")
     br = bifs.branches[row][side]
     sp = br.special
-    k = [j for j in range(int(sp.count)) if int(sp.kind[j]) == int(SpecialKind.HOPF)][0]
+    hopfs = [j for j in range(int(sp.count)) if int(sp.kind[j]) == int(SpecialKind.HOPF)]
+    if not hopfs:
+        raise ValueError(f"bifs has no Hopf point on the branch of row {row}, side {side}; "
+                         f"its first bifurcations are {np.asarray(bifs.kind).tolist()} "
+                         "(1 = fold, 2 = Hopf).")
+    if not 0 <= int(which) < len(hopfs):
+        raise ValueError(f"which={which}; that branch has {len(hopfs)} Hopf point(s).")
     pr = _problem(gru, bifs.channel, bifs.base)
-    cp, u0 = cycle_from_hopf(pr, br, k, dp=dp)
+    cp, u0 = cycle_from_hopf(pr, br, hopfs[int(which)], dp=dp, ntst=ntst, ncol=ncol,
+                             stability=stability, detect=detect)
     return continue_cycles(cp, u0, p_min=p_min, p_max=p_max, max_steps=max_steps, **kwargs)
 
 
@@ -1190,6 +1235,47 @@ def locate_fold(gru: GRU, x, p, channel: int, *, u=None, tol: float = 1e-13,
         if float(res(y)) < tol:
             break
     return y[:d], float(y[d]), y[d + 1:], float(res(y))
+
+
+def locate_hopf(gru: GRU, x, p, omega, channel: int, *, u=None, tol: float = 1e-13,
+                max_iter: int = 30):
+    """Newton on the Hopf point's defining system `F(x, p) = 0`, `F_x a = −ω b`,
+    `F_x b = ω a`, `c·a = 1`, `c·b = 0` (unknowns `x, p, ω, a, b`: `3d + 2` equations;
+    `a + ib` the eigenvector of `iω`, `c` its real part at the guess), from a guess
+    `(x, p, ω)`, e.g. `bifs.x[r, s], bifs.p[r, s], bifs.omega[r, s]`. Returns
+    `(x, p, omega, q, residual)` (`q = a + ib`, residual the max-norm of the system).
+    An independent check of the continuation's location, as `locate_fold` for folds."""
+    if isinstance(gru, TaskNetwork):
+        gru = gru.gru
+    base = _input_of(gru, u)
+    d = gru.hidden_size
+    x = jnp.asarray(x)
+    om = float(omega)
+    J = np.asarray(_jacobian(gru, x, base.at[channel].set(p)))
+    lam, vec = np.linalg.eig(J)
+    q = vec[:, int(np.argmin(np.abs(lam - 1j * om)))]
+    c = q.real / np.dot(q.real, q.real)
+    q = q / (np.dot(c, q.real) + 1j * np.dot(c, q.imag))  # c·a = 1, c·b = 0
+    c = jnp.asarray(c, x.dtype)
+    y = jnp.concatenate([x, jnp.asarray([p, om], x.dtype), jnp.asarray(q.real, x.dtype),
+                         jnp.asarray(q.imag, x.dtype)])
+
+    def G(y):
+        xx, pp, w, a, b = y[:d], y[d], y[d + 1], y[d + 2:2 * d + 2], y[2 * d + 2:]
+        f = lambda h: gru(0.0, h, base.at[channel].set(pp))  # noqa: E731
+        Ja = jax.jvp(f, (xx,), (a,))[1]
+        Jb = jax.jvp(f, (xx,), (b,))[1]
+        return jnp.concatenate([f(xx), Ja + w * b, Jb - w * a,
+                                jnp.stack([jnp.dot(c, a) - 1.0, jnp.dot(c, b)])])
+
+    step = jax.jit(lambda y: y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y)))
+    res = jax.jit(lambda y: jnp.max(jnp.abs(G(y))))
+    for _ in range(int(max_iter)):
+        y = step(y)
+        if float(res(y)) < tol:
+            break
+    return (y[:d], float(y[d]), float(y[d + 1]), y[d + 2:2 * d + 2] + 1j * y[2 * d + 2:],
+            float(res(y)))
 
 
 # =========================================================================== cycles

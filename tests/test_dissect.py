@@ -323,6 +323,79 @@ def test_sine_generator_hopf_and_cycle_period():
     assert abs(T_s - T_c) < 1e-4 * T_c, (p_c, T_s, T_c)
 
 
+@pytest.fixture(scope="module")
+def shipped_sine():
+    if not D.shipped_path("sine_torch_d64").exists():
+        pytest.skip("no shipped sine weights")
+    return D.load_shipped("sine_torch_d64")
+
+
+def test_shipped_sine_d64_hopf_and_cycle_period(shipped_sine):
+    """The shipped torch-trained sine generator (d = 64): its rest state at u = 0 is a
+    stable focus (ODE and map); continued in u it passes a pair of folds and then loses
+    stability at a supercritical Hopf point below the trained range (located to 1e-9
+    against `locate_hopf`'s Newton on the Hopf system); the cycles born there have the
+    period of simulated cycles."""
+    net, rec = shipped_sine
+    assert net.task == "sine" and net.gru.hidden_size == 64
+    assert rec["trainer"].startswith("torch") and rec["final_loss"] < 0.02
+    h_rest = net.run(jnp.zeros((600, 1)))[-1]
+    fps = D.fixed_points(net, h_rest[None], u=jnp.asarray([0.0]))
+    assert int(fps.count) == 1 and bool(fps.stable[0])
+    assert int(fps.num_unstable[0]) == 0 and int(fps.num_unstable_map[0]) == 0
+    bifs = D.input_bifurcations(net, fps, 0, (-0.05, 0.25), ds=0.02)
+    sp = bifs.branches[0][0].special
+    hopf = [j for j in range(int(sp.count)) if int(sp.kind[j]) == int(SpecialKind.HOPF)]
+    assert hopf, bifs.descriptions
+    k = hopf[0]
+    p_h, om, l1 = float(sp.p[k]), float(sp.data["omega"][k]), float(sp.data["l1"][k])
+    assert 0.15 < p_h < rec["task_kw"]["u_min"]  # below the trained range [0.5, 1]
+    assert l1 < 0  # supercritical: stable cycles beyond it
+    _, p_n, om_n, _, res = D.locate_hopf(net, sp.x[k], p_h, om, 0, u=bifs.base)
+    assert res < 1e-12 and abs(p_n - p_h) < 1e-9 and abs(om_n - om) < 1e-9
+    view = D.hopf_cycles(net, bifs, 0, 0, p_min=p_h - 1e-3, p_max=p_h + 0.02, ntst=10,
+                         stability=False, detect=False, max_steps=6)
+    assert len(view) >= 3
+    i = len(view) - 1
+    p_c, T_c = float(view.p[i]), float(view.period[i])
+    assert p_c > p_h
+    x_c = np.asarray(view.orbit(i)[1])[0]
+    T_s = D.simulated_period(net.gru, jnp.asarray([p_c]), jnp.asarray(x_c),
+                             t_end=40 * T_c, t_keep=20 * T_c, num=40001)
+    assert abs(T_s - T_c) < 1e-6 * T_c, (p_c, T_s, T_c)
+
+
+def test_shipped_sine_d64_from_torch_module(shipped_sine):
+    """A torch.nn.GRU built from the shipped weights converts back to the same GRU, and
+    the torch network's own steps (float64) are the library's discrete map; in its
+    trained range it oscillates with about the trained period."""
+    torch = pytest.importorskip("torch")
+    net, rec = shipped_sine
+    g = net.gru
+    cat = lambda *a: torch.from_numpy(np.concatenate([np.asarray(x) for x in a]))  # noqa: E731
+    mod = torch.nn.GRU(1, 64, batch_first=True).double()
+    with torch.no_grad():  # torch's gate order r, z, n
+        mod.weight_ih_l0.copy_(cat(g.Wr, g.Wz, g.Wh))
+        mod.weight_hh_l0.copy_(cat(g.Ur, g.Uz, g.Uh))
+        mod.bias_ih_l0.copy_(cat(g.br, g.bz, g.bh))
+        mod.bias_hh_l0.copy_(cat(np.zeros(64), np.zeros(64), g.bhh))
+    g2 = gru_bif.GRU.from_torch(mod, dtype=jnp.float64)
+    for f in ("Wz", "Wr", "Wh", "Uz", "Ur", "Uh", "bz", "br", "bh", "bhh"):
+        np.testing.assert_array_equal(np.asarray(getattr(g2, f)), np.asarray(getattr(g, f)))
+    u = 0.75
+    x = np.full((1, 400, 1), u)
+    with torch.no_grad():
+        out, _ = mod(torch.from_numpy(x))
+    hs = net.run(jnp.asarray(x[0]))
+    np.testing.assert_allclose(np.asarray(hs), out.numpy()[0], rtol=0, atol=1e-12)
+    y = np.asarray(net.readout(hs))[200:, 0]
+    s = y - 0.5 * (y.max() + y.min())
+    i = np.nonzero((s[:-1] < 0) & (s[1:] >= 0))[0]
+    period = np.diff(i - s[i] / (s[i + 1] - s[i])).mean()
+    target = 2 * np.pi / (rec["task_kw"]["omega_gain"] * u)
+    assert abs(period - target) < 0.05 * target, (period, target)
+
+
 def test_cli_dissect_bad_input(tmp_path):
     from gru_bif.cli import main
 
