@@ -6,7 +6,7 @@ other name is imported on first use (PEP 562), so that a script that only contin
 equilibria does not pay for Diffrax, the periodic-orbit solvers or matplotlib.
 """
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 from ._lazy import lazy_exports as _lazy_exports
 from ._programs import (

@@ -353,9 +353,15 @@ def test_shipped_sine_d64_hopf_and_cycle_period(shipped_sine):
     assert l1 < 0  # supercritical: stable cycles beyond it
     _, p_n, om_n, _, res = D.locate_hopf(net, sp.x[k], p_h, om, 0, u=bifs.base)
     assert res < 1e-12 and abs(p_n - p_h) < 1e-9 and abs(om_n - om) < 1e-9
+    # Floquet multipliers on (at this size they once stalled the compiled loop: the
+    # batched interval solves, now one interval at a time)
     view = D.hopf_cycles(net, bifs, 0, 0, p_min=p_h - 1e-3, p_max=p_h + 0.02, ntst=10,
-                         stability=False, detect=False, max_steps=6)
+                         detect=False, max_steps=6)
     assert len(view) >= 3
+    # just past a supercritical Hopf point the cycles are stable: 63 non-trivial
+    # multipliers inside the unit circle
+    mu = np.asarray(view.multipliers())[len(view) - 1]
+    assert mu.shape == (63,) and np.max(np.abs(mu)) < 1
     i = len(view) - 1
     p_c, T_c = float(view.p[i]), float(view.period[i])
     assert p_c > p_h

@@ -48,7 +48,7 @@ from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
 from ..collocation.mesh import block_index
 from .collocation import CollocationProblem
-from .floquet import chain_product
+from .floquet import chain_product, interval_solutions
 from .mesh import adapt_mesh
 from .views import CycleBranch
 
@@ -75,8 +75,7 @@ def _interval_maps(cp: CollocationProblem, u):
     B = Ld[None, :, None, :, None] * eye[None, None, :, None, :] - (
         (h * T)[:, None, None, None, None] * L[None, :, None, :, None]
         * Jc[:, :, :, None, :])
-    B = B.reshape(N, m * d, (m + 1) * d)
-    return -jnp.linalg.solve(B[:, :, d:], B[:, :, :d])
+    return interval_solutions(B.reshape(N, m * d, (m + 1) * d), d)
 
 
 @eqx.filter_jit

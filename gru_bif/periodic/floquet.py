@@ -50,6 +50,10 @@ from .._custom_types import Array, Float
 
 
 # --------------------------------------------------------------------------- condensation
+#: the largest block (`ncol · d`) whose transfer matrices are solved as one batch
+BATCHED_SOLVE_MAX = 64
+
+
 def transfer_matrices(
     Jc: Float[Array, "N m d d"],
     h: Float[Array, " N"],
@@ -70,9 +74,18 @@ def transfer_matrices(
         * L[None, :, None, :, None]
         * Jc[:, :, :, None, :]
     )
-    B = B.reshape(N, m * d, (m + 1) * d)
-    S = -jnp.linalg.solve(B[:, :, d:], B[:, :, :d])  # (N, m d, d)
-    return S[:, -d:, :]
+    return interval_solutions(B.reshape(N, m * d, (m + 1) * d), d)[:, -d:, :]
+
+
+def interval_solutions(B: Float[Array, "N md md1"], d: int) -> Float[Array, "N md d"]:
+    """`S_j = −B_j[:, d:]⁻¹ B_j[:, :d]` for every mesh interval: the interval's later
+    nodes from its first. Blocks up to `BATCHED_SOLVE_MAX` rows are solved as one
+    batch; larger ones one interval at a time, because jaxlib 0.10.2's batched LAPACK
+    solve of larger blocks can deadlock XLA's CPU thread pool inside a compiled loop (a
+    64-unit GRU's cycle branch stalled with every thread idle)."""
+    if B.shape[1] <= BATCHED_SOLVE_MAX:
+        return -jnp.linalg.solve(B[:, :, d:], B[:, :, :d])
+    return jax.lax.map(lambda b: -jnp.linalg.solve(b[:, d:], b[:, :d]), B)
 
 
 def chain_product(Ms: Float[Array, "N d d"]) -> Float[Array, "d d"]:
