@@ -58,7 +58,12 @@ def condensed_solve(A, aG, rows_X, rows_G, rhs, *, periodic: bool, with_det: boo
         sgn = jnp.prod(jnp.sign(diag)) * jnp.where(swaps % 2 == 0, 1.0, -1.0)
         return jax.scipy.linalg.lu_solve((lu, piv), Bj), sgn
 
-    Z, sgn = jax.vmap(local_solve)(S, B)  # (N, m d, 1 + d + g)
+    # one interval at a time (`lax.map`, not `vmap`): a batched LAPACK LU inside a
+    # compiled loop can deadlock jaxlib 0.10.2's CPU thread pool when two run at once
+    # (each waits on sub-tasks that only the other, blocked, thread could run; seen on
+    # 2 cores); unbatched calls run inline. (An elimination written in JAX operations
+    # for small blocks doubled the compile time.)
+    Z, sgn = jax.lax.map(lambda a: local_solve(*a), (S, B))  # (N, m d, 1 + d + g)
     nI = (m - 1) * d
     ZI, ZR = Z[:, :nI], Z[:, nI:]
     z_I, G_I, gG_I = ZI[..., 0], ZI[..., 1:1 + d], ZI[..., 1 + d:]

@@ -50,10 +50,6 @@ from .._custom_types import Array, Float
 
 
 # --------------------------------------------------------------------------- condensation
-#: the largest block (`ncol · d`) whose transfer matrices are solved as one batch
-BATCHED_SOLVE_MAX = 64
-
-
 def transfer_matrices(
     Jc: Float[Array, "N m d d"],
     h: Float[Array, " N"],
@@ -79,12 +75,11 @@ def transfer_matrices(
 
 def interval_solutions(B: Float[Array, "N md md1"], d: int) -> Float[Array, "N md d"]:
     """`S_j = −B_j[:, d:]⁻¹ B_j[:, :d]` for every mesh interval: the interval's later
-    nodes from its first. Blocks up to `BATCHED_SOLVE_MAX` rows are solved as one
-    batch; larger ones one interval at a time, because jaxlib 0.10.2's batched LAPACK
-    solve of larger blocks can deadlock XLA's CPU thread pool inside a compiled loop (a
-    64-unit GRU's cycle branch stalled with every thread idle)."""
-    if B.shape[1] <= BATCHED_SOLVE_MAX:
-        return -jnp.linalg.solve(B[:, :, d:], B[:, :, :d])
+    nodes from its first, one interval at a time (`lax.map`). A batched LAPACK solve
+    inside a compiled loop can deadlock jaxlib 0.10.2's CPU thread pool when two run
+    at once (each thread waits on sub-tasks that only the other, blocked, thread could
+    run): a 64-unit GRU's cycle branch and a Rössler cascade stalled that way on 2
+    cores. Unbatched calls run inline."""
     return jax.lax.map(lambda b: -jnp.linalg.solve(b[:, d:], b[:, :d]), B)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from .._custom_types import Array, Bool, Float, Int
 from ..branch import Branch, SpecialPoints
 from .collocation import CollocationProblem
-from .floquet import BATCHED_SOLVE_MAX, nontrivial_multipliers
+from .floquet import nontrivial_multipliers
 from .mesh import with_mesh
 
 
@@ -197,8 +197,6 @@ def _multipliers_batch(problem: CollocationProblem, meshes, nodes, period, p):
     def one(m, uu):
         return nontrivial_multipliers(with_mesh(problem, m), uu)
 
-    if problem.ncol * problem.dim > BATCHED_SOLVE_MAX:
-        # large blocks: row by row (batched LAPACK solves of them can deadlock jaxlib
-        # 0.10.2's CPU thread pool; see `floquet.interval_solutions`)
-        return jax.lax.map(lambda a: one(*a), (meshes, u))
-    return jax.vmap(one)(meshes, u)
+    # row by row: batched LAPACK solves can deadlock jaxlib 0.10.2's CPU thread pool
+    # (see `floquet.interval_solutions`)
+    return jax.lax.map(lambda a: one(*a), (meshes, u))
