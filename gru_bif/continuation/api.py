@@ -308,8 +308,13 @@ def continuation(
     if _is_concrete((cp, u0, settings, tangent0)):
         # concrete inputs: small programs, compiled once per system and shared
         branch = continuation_programs(cp, u0, settings, static, dirs, tangent0)
+    elif _is_concrete(stop_gradient_tree((cp, u0, settings, tangent0))):
+        # only autodiff tracers over concrete values (an eager `jax.grad`, `jvp`,
+        # `jacfwd`): the run as concrete programs, implicit derivatives attached after
+        ng = stop_gradient_tree((cp, u0, settings, tangent0))
+        branch = continuation_programs(*ng[:3], static, dirs, ng[3], cp_diff=cp)
     else:
-        # under a user's jit / vmap / grad: one traced program
+        # under a user's jit / vmap: one traced program
         branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
     return _check(branch, throw, cp, u0)
 
