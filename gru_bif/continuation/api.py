@@ -313,6 +313,7 @@ def continuation(
         # `jacfwd`): the run as concrete programs, implicit derivatives attached after
         ng = stop_gradient_tree((cp, u0, settings, tangent0))
         branch = continuation_programs(*ng[:3], static, dirs, ng[3], cp_diff=cp)
+        return _check(branch, throw, ng[0], ng[1])
     else:
         # under a user's jit / vmap: one traced program
         branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
