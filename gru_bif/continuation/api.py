@@ -263,8 +263,10 @@ def continuation(
     same shapes, the same `f` and the same static options reuse the compiled code. With
     concrete inputs the call runs as separate programs (the loop; the location of
     flagged points; the data of each kind found), kept on disk across processes after
-    `gru_bif.set_program_cache`; under `jit`, `vmap` or `grad` it is one traced
-    program with the same results.
+    `gru_bif.set_program_cache`; under a user's `jit` or `vmap` it is one traced
+    program with the same results. Under an eager `jax.grad`, `jax.jvp` or
+    `jax.jacfwd` the separate programs run on the values, and one more program attaches
+    the implicit derivatives (for the kinds of point found only).
     """
     if direction in ("forward", 1, +1):
         dirs = (1.0,)
@@ -305,11 +307,18 @@ def continuation(
                 f"tangent0 has shape {tangent0.shape}; it must have shape {u0.shape} "
                 "(state and parameter)."
             )
-    if _is_concrete((cp, u0, settings, tangent0)):
+    concrete = _is_concrete((cp, u0, settings, tangent0))
+    ng = None if concrete else stop_gradient_tree((cp, u0, settings, tangent0))
+    if concrete:
         # concrete inputs: small programs, compiled once per system and shared
         branch = continuation_programs(cp, u0, settings, static, dirs, tangent0)
+    elif _is_concrete(ng):
+        # only autodiff tracers over concrete values (an eager `jax.grad`, `jvp`,
+        # `jacfwd`): the run as concrete programs, implicit derivatives attached after
+        branch = continuation_programs(*ng[:3], static, dirs, ng[3], cp_diff=cp)
+        return _check(branch, throw, ng[0], ng[1])
     else:
-        # under a user's jit / vmap / grad: one traced program
+        # under a user's jit / vmap: one traced program
         branch = _continuation_jit(cp, u0, settings, static, dirs, tangent0)
     return _check(branch, throw, cp, u0)
 

@@ -122,9 +122,66 @@ def _result_item(value) -> RESULTS:
     return eqx.tree_at(lambda r: r._value, RESULTS.successful, value)
 
 
-def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=None):
+@eqx.filter_jit
+def _attach_program(cp, Xm, kinds: tuple, u, t):
+    """The rows `Xm` and the located points (`u`, tangents `t`, of the static `kinds`)
+    of a concrete run, with implicit derivatives with respect to the (differentiable)
+    `cp`: the rows at fixed parameter, each point by `special_data` of its own kind only.
+    Returns `(p_rows, x_rows, ok, p, x, data)`. The data are rematerialised: the forward
+    pass keeps no linearisation of them (third derivatives for a Hopf point's `l1`), and
+    a reverse pass computes only what its cotangents need."""
+    dyn, static = eqx.partition(cp, eqx.is_array)
+    rows = jax.checkpoint(
+        lambda dyn, Xm: eqx.combine(dyn, static).attach_points(Xm),
+        policy=jax.checkpoint_policies.nothing_saveable,
+    )
+    X = rows(dyn, Xm)
+    p_rows, x_rows = X[:, -1], jax.vmap(cp.state)(X)
+    kinds_arr = np.asarray(kinds, np.int32)
+    count = len(kinds)
+    ok = jnp.zeros(count, bool)
+    p = jnp.zeros(count, u.dtype)
+    x = jnp.zeros((count,) + x_rows.shape[1:], x_rows.dtype)
+    data = None
+    for k in np.unique(kinds_arr):
+        idx = np.nonzero(kinds_arr == k)[0]
+        prog = jax.checkpoint(
+            lambda dyn, uu, tt, kk=int(k): _data_program(
+                eqx.combine(dyn, static), kk, uu, tt, jnp.ones(uu.shape[0], bool)
+            ),
+            policy=jax.checkpoint_policies.nothing_saveable,
+        )
+        ok_k, p_k, x_k, *data_k = prog(dyn, u[idx], t[idx])
+        if data is None:
+            data = [jnp.zeros((count,) + v.shape[1:], v.dtype) for v in data_k]
+        ok, p, x = ok.at[idx].set(ok_k), p.at[idx].set(p_k), x.at[idx].set(x_k)
+        data = [a.at[idx].set(v) for a, v in zip(data, data_k)]
+    return p_rows, x_rows, ok, p, x, tuple(data or ())
+
+
+@eqx.filter_jit
+def _take_program(p, x, data, take, base_p, base_x, base_data):
+    """The kept points' differentiable values (indices `take`, -1: padding) in the
+    run's special arrays."""
+    mask = take >= 0
+    idx = jnp.maximum(take, 0)
+
+    def one(a, base):
+        m = mask.reshape(mask.shape + (1,) * (a.ndim - 1))
+        return jnp.where(m, a[idx], base) if a.shape[0] else base
+
+    return (one(p, base_p), one(x, base_x),
+            {k: one(a, base_data[k]) for k, a in data.items()})
+
+
+def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=None,
+                          cp_diff=None):
     """`_continuation_jit` for concrete inputs, run as separate programs (see above);
-    the same branch, rows and special points."""
+    the same branch, rows and special points. With `cp_diff` (the same problem carrying
+    autodiff tracers, e.g. under an eager `jax.grad`: `cp` is its `stop_gradient`), the
+    run is not differentiated; implicit derivatives are attached afterwards by one small
+    program (`_attach_program`): the rows, and the special points by the defining
+    systems of the kinds found only."""
     from .. import _programs
 
     sloc = _locate_static(static)
@@ -154,6 +211,12 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
         tangent=np.full((K, n1), np.nan, dtype),
     )
     data = {k: np.full(K, np.nan, dtype) for k in keys}
+    attached = None
+    if cp_diff is not None and not count:
+        attached = _attach_program(
+            cp_diff, Xm, (), np.zeros((0, n1), dtype), np.zeros((0, n1), dtype)
+        )
+        take = np.full(K, -1, np.int32)
     if count:
         X_h, T_h = np.asarray(Xm), np.asarray(T)
         row, col = row[:count], col[:count]
@@ -174,7 +237,12 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
         p = np.full(count, np.nan, dtype)
         xs = np.full((count,) + d, np.nan, dtype)
         dvals = {k: np.full(count, np.nan, dtype) for k in keys}
-        for k in np.unique(kind):
+        if cp_diff is not None:
+            # one program: the data of every located point, differentiable
+            attached = _attach_program(cp_diff, Xm, tuple(int(k) for k in kind), u, t)
+            ok = np.asarray(jax.lax.stop_gradient(attached[2]))
+            p = xs = None
+        for k in np.unique(kind) if cp_diff is None else ():
             where = np.nonzero(kind == k)[0]
             for idx, m in _chunks(len(where)):
                 sel = where[idx]
@@ -190,14 +258,18 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
         m = int(np.sum(keep))
         sel = order[:m]
         special["kind"][:m] = kind[sel]
-        special["p"][:m] = p[sel]
-        special["x"][:m] = xs[sel]
+        if cp_diff is None:
+            special["p"][:m] = p[sel]
+            special["x"][:m] = xs[sel]
+            for key in keys:
+                data[key][:m] = dvals[key][sel]
+        else:
+            take = np.full(K, -1, np.int32)
+            take[:m] = sel
         special["index"][:m] = row[sel]
         special["precision"][:m] = precision[sel]
         special["located"][:m] = located[sel]
         special["tangent"][:m] = t[sel]
-        for key in keys:
-            data[key][:m] = dvals[key][sel]
         count = m
     # one program call moves every array to the device (one `jnp.asarray` each would
     # cost ~40 µs apiece)
@@ -206,6 +278,13 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
         np.asarray(count, np.int32),
     )
     stats["special_dropped"] = dropped
+    if cp_diff is not None:
+        p_rows, x, _, p_d, x_d, data_d = attached
+        special["p"], special["x"], data = _take_program(
+            p_d, x_d, dict(zip(keys, data_d)) if data_d else
+            {k: jnp.zeros((0,), dtype) for k in keys}, take, special["p"], special["x"],
+            data,
+        )
     points = SpecialPoints(**special, data=data, count=count)
     return Branch(
         x=x,
