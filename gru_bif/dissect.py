@@ -29,6 +29,10 @@ not a Neimark–Sacker point of the map (`|1 + λ| = 1`).
   `p_rest` of the sequences) the target is 0, otherwise `u ∈ [u_min, u_max]` and the
   target is `sin(ω t)` with `ω = omega_gain · u` radians per step, from `h0 = 0`. The
   rest state at `u = 0` and oscillations for `u ≥ u_min` ask for a Hopf point in `u`.
+- `"ring"` (angle memory): two input channels carry `(cos θ, sin θ)` of a random angle
+  at random steps; two outputs hold those of the last pulse. A perfect network holds a
+  continuum of memories; a trained one holds a ring of slow points with a few fixed
+  points on it (the paper's approximate continuous attractors, here at any size).
 
 **Training.** [`gru_bif.dissect.train_torch`][] (`torch.nn.GRU` + `torch.nn.Linear`,
 Adam, gradient clipping; torch imported inside) and [`gru_bif.dissect.train_optax`][]
@@ -132,6 +136,7 @@ __all__ = [
     "TaskNetwork",
     "flipflop_batch",
     "sine_batch",
+    "ring_batch",
     "task_batch",
     "train_torch",
     "train_optax",
@@ -152,9 +157,15 @@ __all__ = [
     "load_shipped",
 ]
 
-TASKS = ("flipflop", "sine")
-_SPEC = {"flipflop": (3, 3), "sine": (1, 1)}  # (inputs, outputs)
-_DEFAULT_T = {"flipflop": 100, "sine": 100}
+TASKS = ("flipflop", "sine", "ring")
+_SPEC = {"flipflop": (3, 3), "sine": (1, 1), "ring": (2, 2)}  # (inputs, outputs)
+_DEFAULT_T = {"flipflop": 100, "sine": 100, "ring": 100}
+#: each task's keyword arguments (in the batch function's order) and their defaults
+_TASK_DEFAULTS = {
+    "flipflop": {"p_pulse": 0.05, "bits": 3},
+    "sine": {"u_min": 0.25, "u_max": 1.0, "omega_gain": 0.4, "p_rest": 0.2},
+    "ring": {"p_pulse": 0.05},
+}
 
 
 def _check_task(task: str) -> str:
@@ -244,12 +255,50 @@ def _sine(key, n, T, u_min, u_max, omega_gain, p_rest, dtype):
     return inputs, y[..., None].astype(dtype)
 
 
+def ring_batch(key, n: int, T: int, *, p_pulse: float = 0.05, dtype=None):
+    """A batch of angle-memory sequences (the ring task at any size): two input
+    channels carry `(cos θ, sin θ)` of a random angle at random steps (probability
+    `p_pulse` per step; a pulse at step 0 so that the target is defined from the
+    start), zero otherwise; the two outputs hold `(cos θ, sin θ)` of the last pulse. A
+    perfect network holds a continuum of memories (a ring attractor); trained ones hold
+    a ring of slow points with a few fixed points on it (the paper's approximate
+    continuous attractors).
+
+    **Returns:** `(inputs (n, T, 2), targets (n, T, 2))`.
+    """
+    n, T = int(n), int(T)
+    if n < 1 or T < 1 or not 0.0 <= p_pulse <= 1.0:
+        raise ValueError(
+            f"ring_batch: n={n}, T={T} must be >= 1 and p_pulse={p_pulse} in [0, 1].")
+    return _ring(key, n, T, float(p_pulse), _dtype(dtype))
+
+
+@eqx.filter_jit
+def _ring(key, n, T, p_pulse, dtype):
+    k1, k2 = jax.random.split(key)
+    on = jax.random.bernoulli(k1, p_pulse, (n, T)).at[:, 0].set(True)
+    theta = jax.random.uniform(k2, (n, T), dtype, 0.0, 2 * math.pi)
+    inputs = (on[..., None] * jnp.stack([jnp.cos(theta), jnp.sin(theta)], -1)).astype(dtype)
+
+    def hold(prev, xs):
+        x, pulse = xs
+        cur = jnp.where(pulse[:, None], x, prev)
+        return cur, cur
+
+    _, tg = jax.lax.scan(hold, jnp.zeros((n, 2), dtype),
+                         (jnp.swapaxes(inputs, 0, 1), jnp.swapaxes(on, 0, 1)))
+    return inputs, jnp.swapaxes(tg, 0, 1)
+
+
+_BATCH = {"flipflop": (flipflop_batch, _flipflop), "sine": (sine_batch, _sine),
+          "ring": (ring_batch, _ring)}
+
+
 def task_batch(task: str, key, n: int, T: int | None = None, dtype=None, **task_kw):
-    """`flipflop_batch` or `sine_batch` by name (`T` defaults to 100)."""
+    """`flipflop_batch`, `sine_batch` or `ring_batch` by name (`T` defaults to 100)."""
     _check_task(task)
     T = _DEFAULT_T[task] if T is None else T
-    fn = flipflop_batch if task == "flipflop" else sine_batch
-    return fn(key, n, T, dtype=dtype, **task_kw)
+    return _BATCH[task][0](key, n, T, dtype=dtype, **task_kw)
 
 
 # =========================================================================== network
@@ -415,8 +464,7 @@ def _optax_chunk(net, opt_state, key, optimizer, task, n, batch, T, task_kw):
     def body(carry, _):
         net, opt_state, key = carry
         key, sub = jax.random.split(key)
-        fn = _flipflop if task == "flipflop" else _sine
-        x, y = fn(sub, batch, T, *task_kw, net.gru.Uh.dtype)
+        x, y = _BATCH[task][1](sub, batch, T, *task_kw, net.gru.Uh.dtype)
         loss, grads = eqx.filter_value_and_grad(_net_loss)(net, x, y)
         updates, opt_state = optimizer.update(grads, opt_state, eqx.filter(net, eqx.is_array))
         return (eqx.apply_updates(net, updates), opt_state, key), loss
@@ -437,7 +485,7 @@ def train_optax(task: str, *, hidden: int = 64, steps: int = 1500, batch: int = 
     (`GRU.random(..., scale=init_scale)`); `dtype` of training (default float32; the
     returned network is converted to JAX's default float). `task_kw` entries in the
     batch function's order: flip-flop `{"p_pulse", "bits"}`, sine `{"u_min", "u_max",
-    "omega_gain", "p_rest"}`.
+    "omega_gain", "p_rest"}`, ring `{"p_pulse"}`.
 
     **Returns:** `(network, history)` (`history["losses"]`, `history["seconds"]`
     including compilation).
@@ -447,8 +495,7 @@ def train_optax(task: str, *, hidden: int = 64, steps: int = 1500, batch: int = 
     T = _DEFAULT_T[task] if T is None else int(T)
     if int(steps) < 1 or int(chunk) < 1:
         raise ValueError(f"steps={steps} and chunk={chunk} must be >= 1.")
-    defaults = ({"p_pulse": 0.05, "bits": 3} if task == "flipflop" else
-                {"u_min": 0.25, "u_max": 1.0, "omega_gain": 0.4, "p_rest": 0.2})
+    defaults = _TASK_DEFAULTS[task]
     unknown = set(task_kw or {}) - set(defaults)
     if unknown:
         raise ValueError(f"Unknown task_kw {sorted(unknown)} for {task!r}; use {list(defaults)}.")

@@ -83,6 +83,39 @@ def test_sine_batch_frequency_from_level():
 # --------------------------------------------------------------------------- torch
 
 
+def test_ring_batch_holds_the_last_angle():
+    x, y = D.ring_batch(jax.random.PRNGKey(3), 8, 60, p_pulse=0.1)
+    x, y = np.asarray(x), np.asarray(y)
+    assert x.shape == y.shape == (8, 60, 2)
+    np.testing.assert_allclose(np.linalg.norm(y, axis=-1), 1.0, atol=1e-12)
+    for i in range(8):
+        last = None
+        for t in range(60):
+            if np.any(x[i, t] != 0):
+                last = x[i, t]
+            np.testing.assert_array_equal(y[i, t], last)
+
+
+def test_ring_task_trains_to_an_approximate_ring_attractor():
+    """The ring task at d = 32 (optax, about 15 s): the trained network's fixed points
+    sit on the readout's unit circle, sinks and saddles alternating — a ring of
+    fixed and slow points, not a continuum (the paper's approximate continuous
+    attractor)."""
+    net, hist = D.train_optax("ring", hidden=32, steps=1500, batch=32, T=80,
+                              learning_rate=1e-2)
+    losses = np.asarray(hist["losses"])
+    assert np.mean(losses[-50:]) < 0.05 * np.mean(losses[:50])
+    st = D.trajectory_states(net, jax.random.PRNGKey(1), 1024, n=64, T=100, noise=0.01)
+    fps = D.fixed_points(net, st)
+    c = int(fps.count)
+    fixed = [i for i in range(c) if not bool(fps.slow[i])]
+    stable = [i for i in fixed if bool(fps.stable[i])]
+    saddles = [i for i in fixed if int(fps.num_unstable[i]) == 1]
+    assert len(stable) >= 2 and len(saddles) >= 1
+    for i in stable + saddles:
+        assert abs(np.linalg.norm(np.asarray(net.readout(fps.x[i]))) - 1) < 0.25
+
+
 def test_from_torch_reproduces_torch_steps():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)

@@ -23,7 +23,7 @@ def add_parser(sub, common):
     d = sub.add_parser("dissect", parents=[common],
                        help="fixed points and input bifurcations of a trained GRU")
     d.add_argument("model", help="task network (.json from TaskNetwork.save) or PyTorch file (.pt)")
-    d.add_argument("--task", default=None, choices=["flipflop", "sine"],
+    d.add_argument("--task", default=None, choices=["flipflop", "sine", "ring"],
                    help="the task the network was trained on (needed for a .pt file)")
     d.add_argument("--states", type=int, default=1024,
                    help="starts sampled from the network's own trajectories")
