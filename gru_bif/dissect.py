@@ -117,7 +117,6 @@ from .branch import SpecialKind
 from .continuation import EquilibriumProblem, continuation
 from .differentiate import fold_point, hopf_point
 from .equilibria import (
-    EQUILIBRIUM_TYPES,
     INVALID,
     SADDLE,
     STABLE_FOCUS,
@@ -886,7 +885,6 @@ def fixed_points(
     else:
         dist = np.full((len(xs),), np.inf)
     slow_x = xs[dist > merge_tol]
-    slow_q = qs[dist > merge_tol]
     pts = np.concatenate([eq, slow_x]) if len(slow_x) else eq
     is_fixed = np.arange(len(pts)) < len(eq)
     K = int(max_points)
@@ -1252,6 +1250,18 @@ def bifurcation_gradient(gru: GRU, bifs: InputBifurcations, row: int, side: int)
     return jax.grad(level)(gru)
 
 
+def _newton_system(G, y, tol, max_iter):
+    """Plain Newton on the square system `G(y) = 0` (dense Jacobian by `jacfwd`) until
+    its max-norm falls below `tol`: `(y, residual)`."""
+    step = jax.jit(lambda y: y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y)))
+    res = jax.jit(lambda y: jnp.max(jnp.abs(G(y))))
+    for _ in range(int(max_iter)):
+        y = step(y)
+        if float(res(y)) < tol:
+            break
+    return y, float(res(y))
+
+
 def locate_fold(gru: GRU, x, p, channel: int, *, u=None, tol: float = 1e-13,
                 max_iter: int = 30):
     """Newton on the fold's defining system `F(x, p) = 0`, `F_x v = 0`, `c·v = 1` (from
@@ -1273,13 +1283,8 @@ def locate_fold(gru: GRU, x, p, channel: int, *, u=None, tol: float = 1e-13,
         return jnp.concatenate([f(xx), jax.jvp(f, (xx,), (vv,))[1],
                                 (jnp.dot(c, vv) - 1.0)[None]])
 
-    step = jax.jit(lambda y: y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y)))
-    res = jax.jit(lambda y: jnp.max(jnp.abs(G(y))))
-    for _ in range(int(max_iter)):
-        y = step(y)
-        if float(res(y)) < tol:
-            break
-    return y[:d], float(y[d]), y[d + 1:], float(res(y))
+    y, r = _newton_system(G, y, tol, max_iter)
+    return y[:d], float(y[d]), y[d + 1:], r
 
 
 def locate_hopf(gru: GRU, x, p, omega, channel: int, *, u=None, tol: float = 1e-13,
@@ -1313,14 +1318,8 @@ def locate_hopf(gru: GRU, x, p, omega, channel: int, *, u=None, tol: float = 1e-
         return jnp.concatenate([f(xx), Ja + w * b, Jb - w * a,
                                 jnp.stack([jnp.dot(c, a) - 1.0, jnp.dot(c, b)])])
 
-    step = jax.jit(lambda y: y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y)))
-    res = jax.jit(lambda y: jnp.max(jnp.abs(G(y))))
-    for _ in range(int(max_iter)):
-        y = step(y)
-        if float(res(y)) < tol:
-            break
-    return (y[:d], float(y[d]), float(y[d + 1]), y[d + 2:2 * d + 2] + 1j * y[2 * d + 2:],
-            float(res(y)))
+    y, r = _newton_system(G, y, tol, max_iter)
+    return (y[:d], float(y[d]), float(y[d + 1]), y[d + 2:2 * d + 2] + 1j * y[2 * d + 2:], r)
 
 
 # =========================================================================== cycles
