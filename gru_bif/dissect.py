@@ -862,7 +862,6 @@ def fixed_points(
                             max_steps=max_steps, dedup_tol=dedup_tol,
                             max_q=0.5 * slow_speed**2)
     xs = np.asarray(slow.x)
-    qs = np.asarray(slow.q)
     uu = u if gru.input_size else None
     found = find_equilibria(gru, uu, guesses=_pad_rows(xs if len(xs) else np.asarray(states[:1])),
                             tol=tol, throw=False)
