@@ -119,16 +119,21 @@ def test_run_all_quick(tmp_path):
         assert key in row["default"]
 
 
-def test_gpu_script_on_cpu_quick(tmp_path):
-    """The one-accelerator script runs on the CPU (`--device cpu`): quick diagram
-    section, float64 and float32, JSON + Markdown written, points located."""
+def _gpu_script_on_cpu(tmp_path, sections: str, dtypes: str) -> dict:
+    """Run `bench_gpu.py --device cpu --quick` on `sections` and `dtypes`; its JSON."""
     proc = subprocess.run(
         [sys.executable, str(BENCH / "bench_gpu.py"), "--device", "cpu", "--quick",
-         "--sections", "diagram", "--dtypes", "float64,float32", "--out", str(tmp_path)],
+         "--sections", sections, "--dtypes", dtypes, "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    res = json.loads((tmp_path / "gpu_cpu.json").read_text())
+    return json.loads((tmp_path / "gpu_cpu.json").read_text())
+
+
+def test_gpu_script_on_cpu_quick(tmp_path):
+    """The one-accelerator script runs on the CPU (`--device cpu`): quick diagram
+    section, float64 and float32, JSON + Markdown written, points located."""
+    res = _gpu_script_on_cpu(tmp_path, "diagram", "float64,float32")
     secs = {(r["section"], r["dtype"]): r for r in res["sections"]}
     assert set(secs) == {("diagram", "float64"), ("diagram", "float32")}
     for (_, dtype), sec in secs.items():
@@ -144,13 +149,7 @@ def test_gpu_script_basins_and_dissect_on_cpu_quick(tmp_path):
     """The device script's basins and dissect sections run on the CPU (quick sizes):
     the four-state machine's fractions within 3 standard errors of ¼, a fixed point of
     the d = 16 network found, continued, and its leading modes agree (dense, Arnoldi)."""
-    proc = subprocess.run(
-        [sys.executable, str(BENCH / "bench_gpu.py"), "--device", "cpu", "--quick",
-         "--sections", "basins,dissect", "--dtypes", "float64", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    res = json.loads((tmp_path / "gpu_cpu.json").read_text())
+    res = _gpu_script_on_cpu(tmp_path, "basins,dissect", "float64")
     secs = {r["section"]: r for r in res["sections"]}
     assert secs["basins"]["status"] == "ok" and secs["dissect"]["status"] == "ok"
     (b,) = secs["basins"]["rows"]
