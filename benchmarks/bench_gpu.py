@@ -244,13 +244,8 @@ def section_basins(quick, budget):
             continue
         chunk = min(n, 65_536)
         X = sample_box(jax.random.PRNGKey(n), [-1.5, -1.5], [1.5, 1.5], n)
-        X2 = sample_box(jax.random.PRNGKey(n + 1), [-1.5, -1.5], [1.5, 1.5], n)
-        t0 = time.perf_counter()
-        att = find_attractors(four, None, X, chunk_size=chunk)
-        cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        att = find_attractors(four, None, X2, chunk_size=chunk)
-        warm = time.perf_counter() - t0
+        att, cold, warm = _timed(
+            lambda X: find_attractors(four, None, X, chunk_size=chunk), X, repeats=1)
         k = int(att.count)
         f = np.asarray(att.fractions)[:k]
         se = np.asarray(att.standard_errors)[:k]
