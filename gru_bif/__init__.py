@@ -8,6 +8,7 @@ equilibria does not pay for Diffrax, the periodic-orbit solvers or matplotlib.
 
 __version__ = "0.6.0"
 
+from ._compile import compile_mode as compile_mode, set_compile_mode as set_compile_mode
 from ._lazy import lazy_exports as _lazy_exports
 from ._programs import (
     clear_program_cache as clear_program_cache,
@@ -78,6 +79,7 @@ __all__ = sorted(
     ["RESULTS", "Branch", "SpecialKind", "SpecialPoints", "AbstractContinuationAlgorithm",
      "AbstractContinuationProblem", "ContinuationIterator", "EquilibriumProblem",
      "Natural", "PseudoArclength", "continuation", "AbstractParam", "Param", "Problem",
+     "compile_mode", "set_compile_mode",
      "set_program_cache", "program_cache_dir", "clear_program_cache",
      "default_program_cache", *_LAZY]
 )

@@ -41,6 +41,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from ._compile import compile_options, options_key
+
 __all__ = ["set_program_cache", "program_cache_dir", "clear_program_cache", "cache_root",
            "default_program_cache", "compiled", "prefetch"]
 
@@ -268,6 +270,7 @@ def _disk_key(name: str, args) -> "str | None":
         return None
     h = hashlib.sha256()
     h.update(_environment().encode())
+    h.update(repr(sorted(compile_options().items())).encode())
     h.update(name.encode())
     h.update(repr(fp).encode())
     return h.hexdigest()
@@ -308,7 +311,7 @@ def _combine(arrays, structure, statics):
 
 def _memory_key(fn, leaves, dyn_def, stat):
     avals = tuple((x.dtype, np.shape(x)) for x in leaves)
-    return (fn, dyn_def, avals, stat)
+    return (fn, dyn_def, avals, stat, options_key())
 
 
 def _build(fn, leaves, dyn_def, stat, fresh=False):
@@ -328,7 +331,7 @@ def _build(fn, leaves, dyn_def, stat, fresh=False):
     lowered = jax.jit(flat).lower(*avals)
     _watch_cache_hits()
     _hits.count = 0
-    executable = lowered.compile()
+    executable = lowered.compile(compiler_options=compile_options() or None)
     # An executable that JAX's own persistent cache loaded cannot be serialised again
     # (seen with jaxlib 0.10.2 on CPU: the copy fails with "Function ... not found" when
     # run in another process): such a program is used, never stored.

@@ -46,6 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from ._compile import jit
 from .distributed import gather, is_multiprocess
 
 __all__ = ["batched", "batch_size", "pad_batch", "shard_batch"]
@@ -183,14 +184,14 @@ def batched(
     else:
         vfn = _chunked(fn, in_axes, chunk_size)
     if mesh is None:
-        return jax.jit(vfn)
+        return jit(vfn)
 
     name = axis_name or mesh.axis_names[0]
     if name not in mesh.axis_names:
         raise ValueError(f"axis_name {name!r} is not an axis of the mesh {mesh.axis_names}.")
     n_dev = int(mesh.shape[name])
     cache: dict = {}
-    jitted = jax.jit(vfn)
+    jitted = jit(vfn)
 
     def run(*args):
         axes = _axes(args, in_axes)
@@ -208,7 +209,7 @@ def batched(
                 # check_vma=False: the systems are independent, so nothing crosses
                 # devices; the library's loops carry device-invariant constants
                 # (counters, flags) next to device-varying data, which the check rejects.
-                f = jax.jit(jax.shard_map(vfn, mesh=mesh, in_specs=in_specs,
+                f = jit(jax.shard_map(vfn, mesh=mesh, in_specs=in_specs,
                                           out_specs=PartitionSpec(name), check_vma=False))
                 try:
                     f.lower(*placed)  # trace once: does `fn` trace under shard_map?

@@ -57,6 +57,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._compile import filter_jit
 from ._custom_types import Array, Bool, Float, Int
 from .batch import pad_batch, shard_batch
 from .distributed import gather
@@ -235,7 +236,7 @@ def _analyse_one(gru: GRU, guesses, capacity, t_end, window, n_save, min_distanc
 
 
 
-@eqx.filter_jit
+@filter_jit
 def _analyse_batch(grus, guesses, capacity, t_end, window, n_save, min_distance, decay_tol,
                    num_repeller_starts):
     return jax.vmap(

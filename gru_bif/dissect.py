@@ -112,6 +112,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ._compile import filter_jit, jit
 from ._krylov import krylov_schur
 from .branch import SpecialKind
 from .continuation import EquilibriumProblem, continuation
@@ -204,7 +205,7 @@ def flipflop_batch(key, n: int, T: int, *, p_pulse: float = 0.05, bits: int = 3,
     return _flipflop(key, n, T, float(p_pulse), bits, _dtype(dtype))
 
 
-@eqx.filter_jit
+@filter_jit
 def _flipflop(key, n, T, p_pulse, bits, dtype):
     k1, k2 = jax.random.split(key)
     on = jax.random.bernoulli(k1, p_pulse, (n, T, bits)).at[:, 0, :].set(True)
@@ -243,7 +244,7 @@ def sine_batch(key, n: int, T: int, *, u_min: float = 0.25, u_max: float = 1.0,
                  _dtype(dtype))
 
 
-@eqx.filter_jit
+@filter_jit
 def _sine(key, n, T, u_min, u_max, omega_gain, p_rest, dtype):
     k1, k2 = jax.random.split(key)
     u = jax.random.uniform(k1, (n,), dtype, u_min, u_max)
@@ -272,7 +273,7 @@ def ring_batch(key, n: int, T: int, *, p_pulse: float = 0.05, dtype=None):
     return _ring(key, n, T, float(p_pulse), _dtype(dtype))
 
 
-@eqx.filter_jit
+@filter_jit
 def _ring(key, n, T, p_pulse, dtype):
     k1, k2 = jax.random.split(key)
     on = jax.random.bernoulli(k1, p_pulse, (n, T)).at[:, 0].set(True)
@@ -458,7 +459,7 @@ def _net_loss(net: TaskNetwork, x, y):
     return jnp.mean((net.readout(hs) - y) ** 2)
 
 
-@eqx.filter_jit
+@filter_jit
 def _optax_chunk(net, opt_state, key, optimizer, task, n, batch, T, task_kw):
     def body(carry, _):
         net, opt_state, key = carry
@@ -552,12 +553,12 @@ def _jacobian(gru, x, u):
     return jax.jacfwd(lambda h: gru(0.0, h, u))(x)
 
 
-@eqx.filter_jit
+@filter_jit
 def _jacobians(gru, xs, u):
     return jax.vmap(lambda x: _jacobian(gru, x, u))(xs)
 
 
-@eqx.filter_jit
+@filter_jit
 def _arnoldi(gru, x, u, v0, nev, m, tol, max_restarts):
     """Krylov–Schur (`gru_bif._krylov.krylov_schur`) on the discrete map's Jacobian
     `M = I + J`, matrix-free (one JVP per product, linearised once): the `nev`
@@ -1252,8 +1253,8 @@ def bifurcation_gradient(gru: GRU, bifs: InputBifurcations, row: int, side: int)
 def _newton_system(G, y, tol, max_iter):
     """Plain Newton on the square system `G(y) = 0` (dense Jacobian by `jacfwd`) until
     its max-norm falls below `tol`: `(y, residual)`."""
-    step = jax.jit(lambda y: y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y)))
-    res = jax.jit(lambda y: jnp.max(jnp.abs(G(y))))
+    step = jit(lambda y: y - jnp.linalg.solve(jax.jacfwd(G)(y), G(y)))
+    res = jit(lambda y: jnp.max(jnp.abs(G(y))))
     for _ in range(int(max_iter)):
         y = step(y)
         if float(res(y)) < tol:

@@ -55,6 +55,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._compile import filter_jit, jit
 from ._custom_types import Array, Bool, Float, Int, Scalar
 from ._util import stop_gradient_tree
 from .bifurcations.test_functions import bialternate
@@ -181,7 +182,7 @@ def match_targets(
     return _match(points, jnp.asarray(point_mask, bool), targets, target_mask)
 
 
-@jax.jit
+@jit
 def _match(points, point_mask, targets, target_mask):
     points = jax.lax.stop_gradient(points)
     targets = jax.lax.stop_gradient(targets)
@@ -271,7 +272,7 @@ def bifurcation_distance(
     return _distance_jit(branch, targets, target_mask, kind, missing_penalty, extra_weight)
 
 
-@eqx.filter_jit
+@filter_jit
 def _distance_jit(branch, targets, target_mask, kind, missing_penalty, extra_weight):
     p, mask = _located(branch, kind)
     _, d2, missing, extra_cost = _distance_parts(p, mask, targets, target_mask, extra_weight)
@@ -415,7 +416,7 @@ def bifurcation_measure(
     )
 
 
-@eqx.filter_jit
+@filter_jit
 def _measure_jit(problem, branch, targets, target_mask, kind, width, temperature,
                  hopf_method, residual):
     return _measure(problem, branch, targets, target_mask, kind, width, temperature,
@@ -508,7 +509,7 @@ def _loss(problem, branch, targets, kind, *, target_mask, missing_penalty, extra
     )
 
 
-@eqx.filter_jit
+@filter_jit
 def _loss_jit(problem, branch, targets, target_mask, kind, missing_penalty, extra_weight,
               measure_weight, width, temperature, hopf_method, residual, supercritical,
               l1_margin, l1_weight):

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._compile import filter_jit
 from ._custom_types import Args, Array, Bool, Float
 from .models.gru import GRU, gru_vector_field
 from .problem import Problem
@@ -207,7 +208,7 @@ def simulate(
     return _simulate(f, args, x0, ts, solver, rtol, atol, dt0, max_steps, throw)
 
 
-@eqx.filter_jit
+@filter_jit
 def _simulate(f, args, x0, ts, solver, rtol, atol, dt0, max_steps, throw) -> Trajectory:
     term = diffrax.ODETerm(f)
     controller = diffrax.PIDController(rtol=rtol, atol=atol)

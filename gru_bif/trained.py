@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ._compile import filter_jit, jit
 from ._custom_types import Array, Float
 from .models.gru import GRU
 
@@ -193,7 +194,7 @@ def _init(task: str, key, dtype, scale) -> TrainedNetwork:
     return TrainedNetwork(gru=gru, W_out=W, b_out=jnp.zeros((k,), dtype), task=task)
 
 
-@eqx.filter_jit
+@filter_jit
 def _chunk(net, opt_state, data, optimizer, n):
     def body(carry, _):
         net, opt_state = carry
@@ -404,7 +405,7 @@ def analyse(net: TrainedNetwork, *, num_starts: int = 256, seed: int = 0) -> dic
         "speed": np.sqrt(2 * np.asarray(slow.q)[sv]).tolist(),
         "is_fixed_point": np.asarray(slow.is_fixed_point)[sv].tolist(),
     }
-    f = jax.jit(jax.vmap(lambda h: gru(0.0, h, u0 if m else None)))
+    f = jit(jax.vmap(lambda h: gru(0.0, h, u0 if m else None)))
     sinks = np.array([xi for xi, lab in zip(x, labels) if lab in ("stable node", "stable focus")])
     saddles = np.array([xi for xi, lab in zip(x, labels) if lab == "saddle"])
     out["num_sinks"] = int(len(sinks))

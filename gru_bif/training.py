@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from ._compile import filter_jit
 
 __all__ = ["FitResult", "fit"]
 
@@ -61,7 +62,7 @@ def _all_finite(tree) -> jax.Array:
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
 
 
-@eqx.filter_jit
+@filter_jit
 def _step(loss_fn, optimizer, has_state, params, opt_state, state):
     if has_state:
         (loss, new_state), grads = eqx.filter_value_and_grad(loss_fn, has_aux=True)(

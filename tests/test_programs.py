@@ -115,7 +115,7 @@ SCRIPT = textwrap.dedent(
                                  max_steps=100, direction="both")
     kinds = np.asarray(b.special.kind)[: int(b.special.count)]
     folds = sorted(np.asarray(b.special.p)[: len(kinds)][kinds == gru_bif.SpecialKind.FOLD].tolist())
-    print(json.dumps(dict(folds=folds, big_compiles=sum(d > 0.25 for d in compiles),
+    print(json.dumps(dict(folds=folds, big_compiles=sum(d > 0.1 for d in compiles), durations=sorted(compiles)[-6:],
                           warnings=[str(x.message) for x in w])))
     """
 )

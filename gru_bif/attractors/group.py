@@ -7,6 +7,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float
 from ..equilibria import classify_eigenvalues
 
@@ -34,7 +35,7 @@ def _spacing(orbit):
     return jnp.max(jnp.sqrt(jnp.sum((jnp.roll(orbit, -1, axis=0) - orbit) ** 2, axis=-1)))
 
 
-@eqx.filter_jit
+@filter_jit
 def _group(samples: _Sample, s: _Settings):
     """Greedy grouping over all samples; returns the representatives' samples `(K, ...)`
     and the labels."""
@@ -134,7 +135,7 @@ def _polish_cycle(f, args, x, T, s: _Settings):
     return jnp.where(good, T1, T), ys[:-1], good
 
 
-@eqx.filter_jit
+@filter_jit
 def _representatives(f, args, rep: _Sample, reps, s: _Settings, polish: bool):
     """Eigenvalues of the fixed points, polished periods and orbits of the cycles
     (`polish`, static: whether there are cycles; without, nothing is integrated)."""
@@ -169,7 +170,7 @@ def _representatives(f, args, rep: _Sample, reps, s: _Settings, polish: bool):
     return kind, x, orbit, period, eig, eq_type, unstable, features
 
 
-@eqx.filter_jit
+@filter_jit
 def _assemble(parts, reps, remaining, labels, reason, final, n_true):
     kind, x, orbit, period, eig, eq_type, unstable, features = parts
     K = reps.shape[0]

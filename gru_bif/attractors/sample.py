@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import lineax as lx
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array
 
 from .results import ASSIGNED, CYCLE, ESCAPED, FIXED_POINT, INTEGRATION_FAILED, NOT_CONVERGED, OTHER
@@ -229,7 +230,7 @@ def _analyse_one(f, args, x0, s: _Settings) -> _Sample:
     )
 
 
-@eqx.filter_jit
+@filter_jit
 def _analyse_chunk(f, args, X0, s: _Settings) -> _Sample:
     return jax.vmap(lambda x0: _analyse_one(f, args, x0, s))(X0)
 

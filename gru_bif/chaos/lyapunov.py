@@ -70,6 +70,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Args, Array, Bool, Float, Int
 from .._results import RESULTS
 from ..models.gru import GRU
@@ -252,7 +253,7 @@ def _convergence(logs: Array, block: float) -> Array:
     return jnp.maximum(se, half)
 
 
-@eqx.filter_jit
+@filter_jit
 def _spectrum(f, x0, args, q0, plan: _Plan, solver, controller, adjoint, throw):
     dtype = x0.dtype
     h = plan.block / plan.substeps

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array, Bool, Float
 from ..models.gru import GRU, gru_vector_field
 from ..problem import Problem
@@ -177,7 +178,7 @@ def _grid_args(base, param, item):
     return param.set(base, item)
 
 
-@eqx.filter_jit
+@filter_jit
 def _chaos_map(f, base, param, batch, x0s, k, chunk, kwargs):
     def one(item):
         a, x = item

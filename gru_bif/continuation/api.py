@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._results import RESULTS
 from .._util import concrete as _concrete, default_tol as _default_tol, is_concrete as _is_concrete
 from .._util import stop_gradient_tree
@@ -423,17 +424,17 @@ class ContinuationIterator:
         return _branch_jit(self._cp, self.state, self._settings, self._static)
 
 
-@eqx.filter_jit
+@filter_jit
 def _init_jit(cp, u0, direction, settings, static):
     return _init(cp, u0, direction, settings, static)
 
 
-@eqx.filter_jit
+@filter_jit
 def _step_jit(cp, state, settings, static):
     return _step(cp, state, settings, static)
 
 
-@eqx.filter_jit
+@filter_jit
 def _branch_jit(cp, state, settings, static):
     st = stop_gradient_tree(_finish_at_bound(stop_gradient_tree(cp), state, settings, static))
     return assemble_branch(cp, *rows_of(st), settings, static)

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array
 from .._results import RESULTS
 from .._util import stop_gradient_tree
@@ -656,7 +657,7 @@ def _run_loop(cp, u0, settings, static, directions: tuple, tangent0=None):
     return X, T, S, NU, DS, IT, n, result, stats
 
 
-@eqx.filter_jit
+@filter_jit
 def _continuation_jit(cp, u0, settings, static, directions: tuple, tangent0=None):
     """The whole continuation as one program: used when the call is traced (under a
     user's `jit`, `vmap` or `grad`); concrete calls go through `continuation_programs`."""

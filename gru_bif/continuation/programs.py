@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
 from .engine import (
@@ -122,7 +123,7 @@ def _result_item(value) -> RESULTS:
     return eqx.tree_at(lambda r: r._value, RESULTS.successful, value)
 
 
-@eqx.filter_jit
+@filter_jit
 def _attach_program(cp, Xm, kinds: tuple, u, t):
     """The rows `Xm` and the located points (`u`, tangents `t`, of the static `kinds`)
     of a concrete run, with implicit derivatives with respect to the (differentiable)
@@ -159,7 +160,7 @@ def _attach_program(cp, Xm, kinds: tuple, u, t):
     return p_rows, x_rows, ok, p, x, tuple(data or ())
 
 
-@eqx.filter_jit
+@filter_jit
 def _take_program(p, x, data, take, base_p, base_x, base_data):
     """The kept points' differentiable values (indices `take`, -1: padding) in the
     run's special arrays."""

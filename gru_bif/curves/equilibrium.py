@@ -63,6 +63,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array
 from .._linalg import bordered_solve, lu_solve_det
 from .._results import RESULTS
@@ -447,7 +448,7 @@ def _curve(kind, problem, start, param2, index, p1, p2, throw, stability, kwargs
     return branch
 
 
-@eqx.filter_jit
+@filter_jit
 def _l2_at(cp, u):
     """`(l1, l2)` at a Hopf point `u = (x, p1, p2)` of the curve problem `cp`."""
     J = cp.jac_x(u)

@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import jit
 from ..equilibria import find_equilibria
 from .base import resolve_param2
 
@@ -37,6 +38,6 @@ def region_counts(problem, param2, p1s, p2s, *, guesses=None, max_equilibria: in
         return eq.count, jnp.sum(stable)
 
     P1, P2 = np.meshgrid(np.asarray(p1s, float), np.asarray(p2s, float))
-    run = jax.jit(jax.vmap(at))
+    run = jit(jax.vmap(at))
     n, s = run(jnp.asarray(P1.ravel()), jnp.asarray(P2.ravel()))
     return np.asarray(n).reshape(P1.shape), np.asarray(s).reshape(P1.shape)

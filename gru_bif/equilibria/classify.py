@@ -5,6 +5,7 @@ eigenvalues (`classify`, `classify_eigenvalues`)."""
 import equinox as eqx
 import jax.numpy as jnp
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float, Int
 
 
@@ -44,7 +45,7 @@ def _default_hyperbolic_tol(dtype) -> float:
     return float(jnp.finfo(dtype).eps) ** (1.0 / 3.0)
 
 
-@eqx.filter_jit
+@filter_jit
 def classify_eigenvalues(
     eigenvalues: Array, *, hyperbolic_tol: float | None = None
 ) -> Int[Array, "..."]:
@@ -105,7 +106,7 @@ def classify(
     return _classify_jit(jacobian, hyperbolic_tol)
 
 
-@eqx.filter_jit
+@filter_jit
 def _classify_jit(jacobian, hyperbolic_tol):
     finite = jnp.all(jnp.isfinite(jacobian), axis=(-2, -1))
     safe = jnp.where(finite[..., None, None], jacobian, 0.0)

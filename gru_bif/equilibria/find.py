@@ -12,6 +12,7 @@ import lineax as lx
 import numpy as np
 import optimistix as optx
 
+from .._compile import filter_jit
 from .._custom_types import Args, Array
 from .._results import RESULTS
 from ..models.gru import GRU, gru_candidate_residual, gru_vector_field
@@ -266,7 +267,7 @@ def default_solvers(rtol: float = 1e-10, atol: float = 1e-10) -> tuple:
     return (optx.Newton(rtol=rtol, atol=atol), optx.Dogleg(rtol=rtol, atol=atol))
 
 
-@eqx.filter_jit
+@filter_jit
 def _solve_and_dedup(setup, guesses, phases, polish_steps, tol, dedup_tol, capacity):
     return _solve_and_dedup_fn(setup, guesses, phases, polish_steps, tol, dedup_tol, capacity)
 
@@ -314,12 +315,12 @@ def _describe(f, args, x, valid, hyperbolic_tol):
     return jac, eig, kind
 
 
-@eqx.filter_jit
+@filter_jit
 def _describe_jit(f, args, x, valid, hyperbolic_tol):
     return _describe(f, args, x, valid, hyperbolic_tol)
 
 
-@eqx.filter_jit
+@filter_jit
 def _find_padded(
     setup, guesses, phases, polish_steps, tol, dedup_tol, capacity, hyperbolic_tol, throw
 ):

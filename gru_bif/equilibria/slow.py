@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 
+from .._compile import filter_jit
 from .._custom_types import Args, Array
 from .._results import RESULTS
 from ..models.gru import GRU
@@ -20,7 +21,7 @@ from .results import SlowPoints, _concrete
 # --------------------------------------------------------------------------- slow points
 
 
-@eqx.filter_jit
+@filter_jit
 def _minimise_speed(setup, guesses, solver, max_steps, tol, dedup_tol, capacity):
     f, args = setup.f, setup.args
 

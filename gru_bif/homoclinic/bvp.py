@@ -40,6 +40,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float
 from ..collocation.condense import condensed_solve
 from ..collocation.mesh import MAX_NCOL, basis, lagrange, uniform_mesh
@@ -423,18 +424,18 @@ def flow_derivative_norm(F, xs, order: int):
     return jnp.linalg.norm(jax.vmap(g)(xs), axis=-1)
 
 
-@eqx.filter_jit
+@filter_jit
 def _monitor(f, args, xs, order: int):
     return flow_derivative_norm(lambda x: f(0.0, x, args), xs, order)
 
 
-@eqx.filter_jit
+@filter_jit
 def _orbit(hp, u, n: int):
     s = jnp.linspace(0.0, 1.0, n, dtype=u.dtype)
     return s * hp.T.astype(u.dtype), hp.evaluate(u, s)
 
 
-@eqx.filter_jit
+@filter_jit
 def _sigma_batch(hp, x, p):
     u = jnp.concatenate([x, p[:, None]], axis=-1)
     fin = jnp.all(jnp.isfinite(u), axis=-1)
@@ -512,7 +513,7 @@ def homoclinic_problem(problem: Problem, param2, orbit_fn, saddle, p1, p2, T, *,
 
 
 # --------------------------------------------------------------------------- location
-@eqx.filter_jit
+@filter_jit
 def _evaluate_shifted(hp, u, s, T_new, shift):
     tau = jnp.clip(s * T_new - shift, 0.0, hp.T) / hp.T
     return hp.evaluate(u, tau)

@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit, jit
 from .._custom_types import Array, Float
 from ..collocation.condense import condensed_solve
 from ..collocation.mesh import MAX_NCOL, basis, lagrange, uniform_mesh
@@ -358,11 +359,11 @@ class HeteroclinicProblem(AbstractContinuationProblem):
 # --------------------------------------------------------------------------- building
 # compiled once: run eagerly, the sign iteration's loop is re-traced and re-compiled
 # at every call (≈ 0.4 s each)
-_bases = jax.jit(_left_bases, static_argnums=1)
-_projectors = jax.jit(spectral_projectors)
+_bases = jit(_left_bases, static_argnums=1)
+_projectors = jit(spectral_projectors)
 
 
-@eqx.filter_jit
+@filter_jit
 def _jacobian(f, args, x):
     return jax.jacfwd(lambda y: f(0.0, y, args))(x)
 

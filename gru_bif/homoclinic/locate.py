@@ -7,6 +7,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float, Int
 from .._results import RESULTS
 from ..continuation.engine import corrector
@@ -115,7 +116,7 @@ def locate_homoclinic(hp: HomoclinicProblem, u0, *, tol=None, max_iter: int = 30
     return sol
 
 
-@eqx.filter_jit
+@filter_jit
 def _locate(hp, u0, tol, max_iter, end_tol):
     e = jnp.zeros_like(u0).at[-1].set(1.0)
     u, it, ok = corrector(hp, u0, e, u0[-1], tol, max_iter)

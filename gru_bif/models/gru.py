@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import jit
 from .._custom_types import Array, Float
 from ._checks import (
     _check_finite,
@@ -51,7 +52,7 @@ _FORMAT = "gru_bif.GRU"
 _FORMAT_VERSION = 1
 
 
-@functools.partial(jax.jit, static_argnums=(4, 5, 6, 7))
+@functools.partial(jit, static_argnums=(4, 5, 6, 7))
 def _random_weights(key, scale, input_scale, bias_scale, d, m, reset, dtype):
     """The Gaussian weights of `GRU.random`: one standard-normal draw, cut into pieces
     (one random-number call keeps the compiled graph small)."""

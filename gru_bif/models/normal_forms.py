@@ -45,6 +45,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import jit
 from .._custom_types import Array, Float
 
 # --------------------------------------------------------------------------- vector fields
@@ -366,7 +367,7 @@ class Hopf(AbstractNormalForm):
 # --------------------------------------------------------------------------- codim 2
 
 
-@jax.jit
+@jit
 def _cusp_roots(b1, b2):
     """Real roots of `b1 + b2 x − x³`, descending, NaN-padded, with multiplicity."""
     disc = 4 * b2**3 - 27 * b1**2  # > 0: three distinct real roots

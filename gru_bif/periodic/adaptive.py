@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
 from ..problem import AbstractParam
@@ -106,7 +107,7 @@ class CycleBranchEnd:
 
 
 # --------------------------------------------------------------------------- helpers
-@eqx.filter_jit
+@filter_jit
 def _row_info(cp: CollocationProblem, x_rows, p_rows):
     """Per row (on `cp`'s mesh): collocation error, amplitude and the centred orbit
     (node deviations from the mean, weighted) for the zero-amplitude test."""
@@ -123,13 +124,13 @@ def _row_info(cp: CollocationProblem, x_rows, p_rows):
     return jnp.where(safe, err, jnp.nan), jnp.where(safe, amp, jnp.nan), dev, mean
 
 
-@eqx.filter_jit
+@filter_jit
 def _rel_error(cp, u):
     X, _, _ = cp.split(u)
     return _max_error(cp, u) / (1 + jnp.max(jnp.abs(X)))
 
 
-@eqx.filter_jit
+@filter_jit
 def _refine_exact(cp: CollocationProblem, X, mesh, factor: int):
     """Node values of the orbit `X` (on `mesh`, `cp.ntst` intervals) on the mesh with
     every interval split into `factor` equal parts: the same piecewise polynomial."""
@@ -143,7 +144,7 @@ def _refine_exact(cp: CollocationProblem, X, mesh, factor: int):
     return fine, vals
 
 
-@eqx.filter_jit
+@filter_jit
 def _transfer(cp_old, cp_new, v):
     """A vector `v = (nodes, T, p)` (a solution or a tangent) carried from `cp_old`'s
     mesh to `cp_new`'s by evaluating its node part as a piecewise polynomial."""
@@ -152,19 +153,19 @@ def _transfer(cp_old, cp_new, v):
     return cp_new.pack(Xn, T, p)
 
 
-@eqx.filter_jit
+@filter_jit
 def _jacobian(cp, u):
     return jax.jacfwd(cp.residual)(u)
 
 
-@eqx.filter_jit
+@filter_jit
 def _null_vector(cp, u):
     """The null vector of `H_u` (the branch's tangent, unnormalised orientation)."""
     J = jax.jacfwd(cp.residual)(u)
     return jnp.linalg.svd(J)[2][-1].astype(u.dtype)
 
 
-@eqx.filter_jit
+@filter_jit
 def _orient(cp, u, t, ref):
     """`t` or `−t`, whichever has a positive step-norm product with `ref`."""
     w = cp.arclength_weights(u)
@@ -172,7 +173,7 @@ def _orient(cp, u, t, ref):
     return jnp.where(jnp.dot(w * t, ref) < 0, -t, t)
 
 
-@eqx.filter_jit
+@filter_jit
 def _growth_sign(cp, u, t):
     X, _, _ = cp.split(u)
     tX, _, _ = cp.split(t)
@@ -182,7 +183,7 @@ def _growth_sign(cp, u, t):
     return jnp.where(growth < 0, -t, t)
 
 
-@eqx.filter_jit
+@filter_jit
 def _bordered_tangent(cp, u, ref):
     """The tangent at `u` from the bordered system `[H_u; refᵀ] t = e_last` (the
     problem's own, condensed, solve), with a positive product with `ref`."""
@@ -202,7 +203,7 @@ def _tangent_at(cp, u, orient=None):
     return _orient(cp, u, _bordered_tangent(cp, u, orient), orient)
 
 
-@eqx.filter_jit
+@filter_jit
 def _start_border(cp, u):
     """A border for the first tangent: the amplitude-growth direction of the orbit plus a
     fixed random vector (so that its product with the tangent is generically nonzero)."""
@@ -248,12 +249,12 @@ def _locate_hopf(problem, x, p, omega):
     return np.asarray(y[:d]), float(y[d]), abs(float(y[d + 1])), float(l1)
 
 
-@eqx.filter_jit
+@filter_jit
 def _jac_x(problem, x, p):
     return jax.jacfwd(lambda y: problem.F(y, p))(x)
 
 
-@eqx.filter_jit
+@filter_jit
 def _hopf_solve(problem, y0, c):
     import optimistix as optx
 

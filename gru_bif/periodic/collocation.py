@@ -47,6 +47,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array, Bool, Float, Int
 from ..collocation.condense import condensed_solve
 from ..collocation.mesh import MAX_NCOL, basis, block_index, lagrange, node_times, uniform_mesh
@@ -524,7 +525,7 @@ def correct_cycle(
     return _correct(cp, u0, jnp.asarray(tol, u0.dtype), int(max_iter))
 
 
-@eqx.filter_jit
+@filter_jit
 def _correct(cp, u0, tol, max_iter):
     from ..continuation.engine import corrector
 
@@ -532,13 +533,13 @@ def _correct(cp, u0, tol, max_iter):
     return corrector(cp, u0, e, u0[-1], tol, max_iter)
 
 
-@eqx.filter_jit
+@filter_jit
 def _orbit(cp, u, n):
     _, T, _ = cp.split(u)
     s = jnp.linspace(0.0, 1.0, n, dtype=u.dtype)
     return s * T, cp.evaluate(u, s)
 
 
-@eqx.filter_jit
+@filter_jit
 def _max_error(cp, u):
     return jnp.max(_error_monitor(cp, u)[0])

@@ -9,6 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float, Int
 from .._results import RESULTS
 from ..branch import Branch
@@ -79,7 +80,7 @@ def check_cycles(
     return _check(cp, branch, error_tol, collapse_tol)
 
 
-@eqx.filter_jit
+@filter_jit
 def _check(cp, branch, error_tol, collapse_tol):
     dtype = branch.p.dtype
     n = branch.num_points

@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float
 from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
@@ -60,7 +61,7 @@ FEIGENBAUM_DELTA = 4.669201609102990
 
 
 # --------------------------------------------------------------------------- eigenfunction
-@eqx.filter_jit
+@filter_jit
 def _interval_maps(cp: CollocationProblem, u):
     """Per mesh interval, `S_j` `(ncol·d, d)`: the interval's later nodes (`1..ncol`) of
     a solution of the linearised collocation equations, from its first node."""
@@ -78,7 +79,7 @@ def _interval_maps(cp: CollocationProblem, u):
     return interval_solutions(B.reshape(N, m * d, (m + 1) * d), d)
 
 
-@eqx.filter_jit
+@filter_jit
 def _carry(S, v0):
     """Node values `(ntst·ncol, d)` of the linearised solution started at `v0`."""
     d = v0.shape[0]
@@ -126,7 +127,7 @@ def _pd_det(cp, u):
     return jnp.linalg.det(D + jnp.eye(D.shape[0], dtype=D.dtype))
 
 
-@eqx.filter_jit
+@filter_jit
 def _refine(cp, u, tol, max_iter):
     def body(s):
         it, u, _, _ = s
@@ -178,7 +179,7 @@ def _doubled_problem(cp: CollocationProblem, X) -> CollocationProblem:
                               detect=cp.detect, norm=cp.norm)
 
 
-@eqx.filter_jit
+@filter_jit
 def _switch_correct(cp2, u_guess, w, c, tol, max_iter):
     from ..continuation.engine import corrector
 
@@ -577,7 +578,7 @@ def period_doubling_cascade(
         refined=np.asarray(refined, bool), stop_reason=stop)
 
 
-@eqx.filter_jit
+@filter_jit
 def _crit_jit(cp, u):
     from .floquet import multipliers_of
 

@@ -46,6 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float
 
 
@@ -172,7 +173,7 @@ def count_unstable_multipliers(mu: Array, dtype) -> Array:
 
 
 # --------------------------------------------------------------------------- public
-@eqx.filter_jit
+@filter_jit
 def monodromy(cp, u) -> Float[Array, "d d"]:
     """The monodromy matrix `M` (`d × d`) of the collocation solution `u` of the
     `CollocationProblem` `cp`, by condensation of the collocation equations (see the
@@ -180,7 +181,7 @@ def monodromy(cp, u) -> Float[Array, "d d"]:
     return cp.monodromy(u)
 
 
-@eqx.filter_jit
+@filter_jit
 def floquet_multipliers(cp, u) -> Array:
     """All `d` Floquet multipliers (complex) of the cycle `u`, sorted by decreasing
     modulus. One of them is the trivial multiplier (≈ 1, to the collocation accuracy).
@@ -189,7 +190,7 @@ def floquet_multipliers(cp, u) -> Array:
     return mu[jnp.argsort(-jnp.abs(mu))]
 
 
-@eqx.filter_jit
+@filter_jit
 def nontrivial_multipliers(cp, u) -> Array:
     """The `d − 1` non-trivial Floquet multipliers (complex) of the cycle `u`: the
     eigenvalues of the monodromy matrix deflated by the orbit direction `f(x(0))`,
@@ -229,7 +230,7 @@ def monodromy_by_integration(
                                 jnp.asarray(p, x0.dtype), rtol, atol, max_steps, solver)
 
 
-@eqx.filter_jit
+@filter_jit
 def _monodromy_integrate(problem, x0, period, p, rtol, atol, max_steps, solver):
     d = x0.shape[0]
     args = problem.param.set(problem.args, p)

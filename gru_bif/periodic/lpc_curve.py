@@ -59,6 +59,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit, jit
 from .._custom_types import Array
 from .._linalg import bordered_solve
 from .._results import RESULTS
@@ -178,7 +179,7 @@ class LPCCurveProblem(AbstractCurveProblem):
 
 
 # --------------------------------------------------------------------------- front doors
-@eqx.filter_jit
+@filter_jit
 def _start_check(lp: LPCCurveProblem, u0):
     """`(max|R|, σ_min/σ_max of M, left, right)` at the start point."""
     y, p1, p2 = lp.split(u0)
@@ -306,7 +307,7 @@ def _hopf_l1_rows(problem, param2, curve: Branch):
     hp = HopfCurveProblem(problem, param2, m, m, d, False)
     U = jnp.concatenate([curve.x, curve.p[:, None]], axis=1)
 
-    @jax.jit
+    @jit
     def all_rows(U):
         def one(u):
             ok = jnp.all(jnp.isfinite(u))

@@ -5,6 +5,7 @@ themselves are in `gru_bif.collocation.mesh`."""
 import equinox as eqx
 import jax.numpy as jnp
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float
 from ..collocation.mesh import node_times
 from .collocation import CollocationProblem, _error_monitor
@@ -60,7 +61,7 @@ def adapt_mesh(
     return cp_new, cp_new.pack(X_new, T, p)
 
 
-@eqx.filter_jit
+@filter_jit
 def _adapt(cp, u, ntst_new, floor):
     _, deriv = _error_monitor(cp, u)
     theta = deriv ** (1.0 / (cp.ncol + 1))

@@ -40,6 +40,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array, Float
 from ..branch import SpecialKind
 from ..continuation.problems import AbstractContinuationProblem
@@ -352,7 +353,7 @@ class ShootingProblem(AbstractContinuationProblem):
         return _shoot_orbit(self, jnp.asarray(u), int(n))
 
 
-@eqx.filter_jit
+@filter_jit
 def _shoot_orbit(sp, u, n):
     X, T, p = sp.split(u)
     s = jnp.linspace(0.0, 1.0, n, dtype=u.dtype)
@@ -385,7 +386,7 @@ def shooting_from_collocation(
     return sp, sp.pack(starts, T, p)
 
 
-@eqx.filter_jit
+@filter_jit
 def shooting_multipliers(sp: ShootingProblem, u) -> Array:
     """The `d − 1` non-trivial Floquet multipliers (complex, by decreasing modulus) of
     the shooting solution `u` (eigenvalues of the deflated monodromy matrix; not

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import filter_jit
 from .._custom_types import Array, Bool, Float, Int
 from ..branch import Branch, SpecialPoints
 from .collocation import CollocationProblem
@@ -170,21 +171,21 @@ class CycleBranch(eqx.Module):
         }
 
 
-@eqx.filter_jit
+@filter_jit
 def _view_arrays(problem: CollocationProblem, x, samples: int):
     X, T, _ = problem.split(x)
     fine = jax.vmap(lambda xx: problem.interval_samples(xx, samples))(X)
     return X, T, jnp.min(fine, axis=1), jnp.max(fine, axis=1)
 
 
-@eqx.filter_jit
+@filter_jit
 def _orbits_batch(problem, meshes, nodes, period, p, n):
     s = jnp.linspace(0.0, 1.0, n, dtype=p.dtype)
     u = jax.vmap(problem.pack)(nodes, period, p)
     return jax.vmap(lambda m, uu: with_mesh(problem, m).evaluate(uu, s))(meshes, u)
 
 
-@eqx.filter_jit
+@filter_jit
 def _multipliers_batch(problem: CollocationProblem, meshes, nodes, period, p):
     safe = jnp.isfinite(p) & jnp.isfinite(period)
     u = jax.vmap(problem.pack)(

@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compile import jit
 from .._custom_types import Args
 
 
@@ -42,13 +43,13 @@ def grid_field(f, args, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """The vector field on the grid `xs × ys`: shape (len(ys), len(xs), 2)."""
     X, Y = np.meshgrid(xs, ys)
     pts = jnp.asarray(np.stack([X.ravel(), Y.ravel()], axis=1), dtype=jnp.result_type(float))
-    V = jax.jit(jax.vmap(lambda p: f(0.0, p, args)))(pts)
+    V = jit(jax.vmap(lambda p: f(0.0, p, args)))(pts)
     return np.asarray(V).reshape(len(ys), len(xs), 2)
 
 
 def line_field(f, args, hs: np.ndarray) -> np.ndarray:
     """A 1-D vector field at the points `hs`: shape (len(hs),)."""
-    return np.asarray(jax.jit(jax.vmap(lambda h: f(0.0, h[None], args)[0]))(jnp.asarray(hs)))
+    return np.asarray(jit(jax.vmap(lambda h: f(0.0, h[None], args)[0]))(jnp.asarray(hs)))
 
 
 def window_equilibria(f, args, xlim, ylim=None):
