@@ -623,6 +623,29 @@ def rows_of(st: ContinuationState):
     return st.X, st.T, st.S, st.NU, st.DS, st.IT, st.k + 1, st.result, stats
 
 
+def join_directions(fwd, bwd):
+    """One branch from a forward and a backward run (anything with the fields of a
+    `ContinuationState` used here): rows, their number, the result (the first failure,
+    else the forward run's) and the summed statistics, as `_run_loop` returns them."""
+    X, T, S, NU, DS, IT, n = _merge_both(fwd, bwd, 2)
+    bad_b = (bwd.result == RESULTS.corrector_failed) | (
+        bwd.result == RESULTS.nonfinite_vector_field
+    )
+    result = RESULTS.where(
+        (fwd.result == RESULTS.corrector_failed)
+        | (fwd.result == RESULTS.nonfinite_vector_field),
+        fwd.result,
+        RESULTS.where(bad_b, bwd.result, fwd.result),
+    )
+    stats = {
+        "steps": fwd.k + bwd.k,
+        "attempts": fwd.attempts + bwd.attempts,
+        "rejected": fwd.rejected + bwd.rejected,
+        "newton_iterations": fwd.newton_total + bwd.newton_total,
+    }
+    return X, T, S, NU, DS, IT, n, result, stats
+
+
 def _run_loop(cp, u0, settings, static, directions: tuple, tangent0=None):
     """The continuation loop in every direction asked for (no location): the branch's
     rows `(X, T, S, NU, DS, IT)`, their number `n`, the result and the statistics."""
@@ -638,22 +661,7 @@ def _run_loop(cp, u0, settings, static, directions: tuple, tangent0=None):
         )(dirs)
         fwd = jax.tree.map(lambda a: a[0], both)
         bwd = jax.tree.map(lambda a: a[1], both)
-        X, T, S, NU, DS, IT, n = _merge_both(fwd, bwd, 2)
-        bad_b = (bwd.result == RESULTS.corrector_failed) | (
-            bwd.result == RESULTS.nonfinite_vector_field
-        )
-        result = RESULTS.where(
-            (fwd.result == RESULTS.corrector_failed)
-            | (fwd.result == RESULTS.nonfinite_vector_field),
-            fwd.result,
-            RESULTS.where(bad_b, bwd.result, fwd.result),
-        )
-        stats = {
-            "steps": fwd.k + bwd.k,
-            "attempts": fwd.attempts + bwd.attempts,
-            "rejected": fwd.rejected + bwd.rejected,
-            "newton_iterations": fwd.newton_total + bwd.newton_total,
-        }
+        X, T, S, NU, DS, IT, n, result, stats = join_directions(fwd, bwd)
     return X, T, S, NU, DS, IT, n, result, stats
 
 

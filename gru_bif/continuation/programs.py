@@ -5,6 +5,8 @@ points in chunks, and the data of each kind of point found. `gru_bif.continuatio
 picks this path when nothing is traced, and `_continuation_jit` (one program) under a
 user's `jit`/`vmap`/`grad`."""
 
+import types
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -14,8 +16,8 @@ from .._compile import filter_jit
 from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
 from .engine import (
-    _brackets, _check_shapes, _jac, _kinds, _locate_bracket, _mask_rows, _run_loop,
-    _select, _StaticSettings, PseudoArclength,
+    _brackets, _check_shapes, _jac, _kinds, _locate_bracket, _mask_rows, _run_direction,
+    _run_loop, _select, _StaticSettings, join_directions, PseudoArclength,
 )
 
 
@@ -30,11 +32,7 @@ LOCATE_CHUNK = 4
 _STAT_KEYS = ("steps", "attempts", "rejected", "newton_iterations")
 
 
-def _loop_program(cp, u0, settings, static, directions, tangent0):
-    _check_shapes(cp, u0)
-    X, T, S, NU, DS, IT, n, result, stats = _run_loop(
-        cp, u0, settings, static, directions, tangent0
-    )
+def _loop_outputs(cp, X, T, S, NU, DS, IT, n, result, stats):
     Xm = _mask_rows(X, n, jnp.nan)
     NU = _mask_rows(NU, n, -1)
     return (
@@ -51,6 +49,33 @@ def _loop_program(cp, u0, settings, static, directions, tangent0):
         result._value,
         *(stats[k] for k in _STAT_KEYS),
     )
+
+
+def _loop_program(cp, u0, settings, static, directions, tangent0):
+    _check_shapes(cp, u0)
+    return _loop_outputs(cp, *_run_loop(cp, u0, settings, static, directions, tangent0))
+
+
+_RUN_FIELDS = ("X", "T", "S", "NU", "DS", "IT", "k", "attempts", "rejected", "newton_total")
+
+
+def _direction_program(cp, u0, settings, static, direction, tangent0):
+    """One direction's run, the direction an input: `direction="both"` runs this one
+    program twice (the traced path vmaps the two, which traces and compiles the step
+    three times over under the batching rule)."""
+    _check_shapes(cp, u0)
+    st = _run_direction(cp, u0, direction, settings, static, tangent0)
+    out = {f: getattr(st, f) for f in _RUN_FIELDS}
+    out["result"] = st.result._value
+    return out
+
+
+def _joined_program(cp, fwd, bwd):
+    def run(d):
+        fields = {f: d[f] for f in _RUN_FIELDS}
+        return types.SimpleNamespace(result=_result_item(d["result"]), **fields)
+
+    return _loop_outputs(cp, *join_directions(run(fwd), run(bwd)))
 
 
 def _locate_static(static: _StaticSettings) -> _StaticSettings:
@@ -189,7 +214,17 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
     if _programs.spare_core():
         # the location program compiles on the other core while the loop compiles
         _programs.prefetch(_locate_program, *_placeholders(cp, u0, settings, sloc))
-    out = _programs.compiled(_loop_program, cp, u0, settings, static, directions, tangent0)
+    if len(directions) == 2:
+        # one program for a direction, run twice, and a small one joins the two runs
+        fwd, bwd = (
+            _programs.compiled(_direction_program, cp, u0, settings, static,
+                               np.asarray(d, u0.dtype), tangent0)
+            for d in directions
+        )
+        out = _programs.compiled(_joined_program, cp, fwd, bwd)
+    else:
+        out = _programs.compiled(_loop_program, cp, u0, settings, static, directions,
+                                 tangent0)
     Xm, p_rows, x, T, S, NU, stable, DS, IT, n, result, *stat_values = out
     stats = dict(zip(_STAT_KEYS, stat_values))
     K = static.max_special_points

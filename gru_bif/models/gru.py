@@ -74,6 +74,20 @@ def _random_weights(key, scale, input_scale, bias_scale, d, m, reset, dtype):
     return out
 
 
+@jit
+def _gates(gru, h, u):
+    """`(z, r, ĥ)`: a nested `jit`, so that JAX traces, differentiates and batches the
+    gates once per shape and transformation rather than at every call site (XLA inlines
+    it again)."""
+    z = jax.nn.sigmoid(gru.Wz @ u + gru.Uz @ h + gru.bz)
+    r = jax.nn.sigmoid(gru.Wr @ u + gru.Ur @ h + gru.br)
+    if gru.reset == "before":
+        hhat = jnp.tanh(gru.Wh @ u + gru.Uh @ (r * h) + gru.bh)
+    else:
+        hhat = jnp.tanh(gru.Wh @ u + gru.bh + r * (gru.Uh @ h + gru.bhh))
+    return z, r, hhat
+
+
 class GRU(eqx.Module):
     """A continuous-time gated recurrent unit of hidden size `d` and input size `m`.
 
@@ -218,14 +232,7 @@ class GRU(eqx.Module):
 
     def gates(self, h, u=None):
         """Return `(z, r, ĥ)` at state `h` and input `u`."""
-        u = self._input(u)
-        z = jax.nn.sigmoid(self.Wz @ u + self.Uz @ h + self.bz)
-        r = jax.nn.sigmoid(self.Wr @ u + self.Ur @ h + self.br)
-        if self.reset == "before":
-            hhat = jnp.tanh(self.Wh @ u + self.Uh @ (r * h) + self.bh)
-        else:
-            hhat = jnp.tanh(self.Wh @ u + self.bh + r * (self.Uh @ h + self.bhh))
-        return z, r, hhat
+        return _gates(self, h, self._input(u))
 
     def __call__(self, t, h, u=None):
         z, _, hhat = self.gates(h, u)
