@@ -165,7 +165,6 @@ def _null_vector(cp, u):
     return jnp.linalg.svd(J)[2][-1].astype(u.dtype)
 
 
-@filter_jit
 def _orient(cp, u, t, ref):
     """`t` or `−t`, whichever has a positive step-norm product with `ref`."""
     w = cp.arclength_weights(u)
@@ -173,7 +172,6 @@ def _orient(cp, u, t, ref):
     return jnp.where(jnp.dot(w * t, ref) < 0, -t, t)
 
 
-@filter_jit
 def _growth_sign(cp, u, t):
     X, _, _ = cp.split(u)
     tX, _, _ = cp.split(t)
@@ -183,7 +181,6 @@ def _growth_sign(cp, u, t):
     return jnp.where(growth < 0, -t, t)
 
 
-@filter_jit
 def _bordered_tangent(cp, u, ref):
     """The tangent at `u` from the bordered system `[H_u; refᵀ] t = e_last` (the
     problem's own, condensed, solve), with a positive product with `ref`."""
@@ -197,13 +194,26 @@ def _tangent_at(cp, u, orient=None):
     """A tangent of the branch at `u` (null vector of `H_u`), oriented to have a
     positive step-norm product with `orient` if given (then found by one bordered
     solve with `orient` as the border; else by an SVD of the dense Jacobian)."""
-    u = jnp.asarray(u)
     if orient is None:
         return _null_vector(cp, u)
+    return _oriented_tangent(cp, u, orient)
+
+
+@filter_jit
+def _oriented_tangent(cp, u, orient):
     return _orient(cp, u, _bordered_tangent(cp, u, orient), orient)
 
 
 @filter_jit
+def _first_tangent(cp, u):
+    return _growth_sign(cp, u, _bordered_tangent(cp, u, _start_border(cp, u)))
+
+
+@filter_jit
+def _signed_null_vector(cp, u):
+    return _growth_sign(cp, u, _null_vector(cp, u))
+
+
 def _start_border(cp, u):
     """A border for the first tangent: the amplitude-growth direction of the orbit plus a
     fixed random vector (so that its product with the tangent is generically nonzero)."""
@@ -220,11 +230,10 @@ def _auto_tangent(cp, u):
     Hopf point it started at): one bordered (condensed, `O(ntst)`) solve; the SVD of the
     dense `H_u` only if that fails (it costs `O((ntst·ncol·d)³)`: more than 10 minutes
     on one core at d = 64, ntst = 40, ncol = 4)."""
-    u = jnp.asarray(u)
-    t = _bordered_tangent(cp, u, _start_border(cp, u))
-    if not bool(jnp.all(jnp.isfinite(t))):
-        t = _null_vector(cp, u)
-    return _growth_sign(cp, u, t)
+    t = _first_tangent(cp, u)  # one program
+    if not np.all(np.isfinite(np.asarray(t))):
+        t = _signed_null_vector(cp, u)
+    return t
 
 
 def _locate_hopf(problem, x, p, omega):
@@ -486,13 +495,13 @@ def continue_cycles(
             "`cp` must be a CollocationProblem (from cycle_from_hopf or "
             f"cycle_from_simulation); got {type(cp).__name__}."
         )
-    u = jnp.asarray(u0)
+    u = np.asarray(u0)  # the driver works on the host: no eager device operations
     if u.shape != (cp.size,):
         raise ValueError(
             f"u0 has shape {u.shape}; this problem's unknowns have shape ({cp.size},) "
             "(ntst·ncol·d nodes, period, parameter): pass the u0 made with this cp."
         )
-    if not bool(jnp.all(jnp.isfinite(u))):
+    if not np.all(np.isfinite(u)):
         raise ValueError("u0 contains NaN or inf; start from a finite cycle guess.")
     p_min, p_max = float(p_min), float(p_max)
     if not p_min < p_max:
@@ -512,7 +521,7 @@ def continue_cycles(
     if direction not in ("auto", "forward", "backward"):
         raise ValueError(f"direction={direction!r}; use 'auto', 'forward' or 'backward'.")
     dtype = u.dtype
-    f64 = jnp.finfo(dtype).bits >= 64
+    f64 = np.finfo(dtype).bits >= 64
     if error_tol is None:
         error_tol = 1e-5 if f64 else 1e-3
     if ds_min is None:
@@ -521,7 +530,7 @@ def continue_cycles(
     adapt_every = int(adapt_every)
 
     # the start: on the problem's mesh, adapted to the start cycle
-    t = _auto_tangent(cp, u)
+    t = np.asarray(_auto_tangent(cp, u))
     if direction == "forward" and float(t[-1]) < 0 or direction == "backward" and float(
             t[-1]) > 0:
         t = -t
@@ -550,19 +559,21 @@ def continue_cycles(
         c, settings, static = build(cp, u, cur_ds)
         br = continuation_programs(c, u, settings, static, (1.0,), t)
         n = int(br.num_points)
-        res = br.result
-        if n == 0 or (n == 1 and first and (res == RESULTS.start_not_converged
-                                            or res == RESULTS.singular_start
-                                            or res == RESULTS.nonfinite_vector_field)):
+        res = int(np.asarray(br.result._value))  # compared on the host
+        if n == 0 or (n == 1 and first and res in _codes(RESULTS.start_not_converged,
+                                                        RESULTS.singular_start,
+                                                        RESULTS.nonfinite_vector_field)):
             msg = RESULTS[RESULTS.cycle_start_not_converged]
             if throw and first:
                 raise RuntimeError(f"continue_cycles could not start: {msg}")
             stop = msg
             break
-        X = br.x[:n]
-        P = br.p[:n]
-        err, amp, dev, _ = (np.asarray(a) for a in _row_info(cp, X, P))
-        per = np.asarray(cp.split(jnp.concatenate([X, P[:, None]], 1))[1]) if n else []
+        X_all, P_all = np.asarray(br.x), np.asarray(br.p)
+        X, P = X_all[:n], P_all[:n]
+        stable_h, nu_h = np.asarray(br.stable), np.asarray(br.n_unstable)
+        # on the whole (fixed-size) row buffer: one compiled shape for every run
+        err, amp, dev, _ = (np.asarray(a)[:n] for a in _row_info(cp, X_all, P_all))
+        per = cp.split(np.concatenate([X, P[:, None]], 1))[1] if n else []
         # which rows to keep: row 0 repeats the previous run's last row (after moving
         # the mesh), so it is kept only for the first run
         keep = n
@@ -590,8 +601,8 @@ def continue_cycles(
             reason = "period"
         start_row = 0 if first else 1
         for i in range(start_row, keep):
-            rows.append((np.asarray(X[i]), float(P[i]), bool(br.stable[i]),
-                         int(br.n_unstable[i]), float(err[i]), np.asarray(cp.mesh), cp.ntst))
+            rows.append((X[i], float(P[i]), bool(stable_h[i]), int(nu_h[i]), float(err[i]),
+                         np.asarray(cp.mesh), cp.ntst))
             amp_max = max(amp_max, float(amp[i]))
         base = len(rows) - keep  # global index of this run's row 0
         sp = br.special
@@ -618,19 +629,19 @@ def continue_cycles(
                 stop = (f"the start cycle's collocation error {err[0]:.3g} is above "
                         f"error_tol = {error_tol:g} even on a moved mesh; raise ntst")
                 break
-            u0c = jnp.append(X[0], P[0])
+            u0c = np.append(X[0], P[0])
             nt = min(2 * cp.ntst, ntst_max) if failures > 1 else cp.ntst
             cp_new, u = adapt_mesh(cp, u0c, ntst=nt)
-            t = _transfer(cp, cp_new, t)
-            cp = cp_new
+            t = np.asarray(_transfer(cp, cp_new, t))
+            cp, u = cp_new, np.asarray(u)
             continue
         first = False
         last = keep - 1
-        u_last = jnp.append(X[last], P[last])
+        u_last = np.append(X[last], P[last])
         if reason == "hopf":
             stop = "the cycles shrank onto an equilibrium (Hopf point)"
             if locate_ends:
-                end = _hopf_end(cp, u_last, jnp.append(X[flip], P[flip]), dev, last, flip)
+                end = _hopf_end(cp, u_last, np.append(X[flip], P[flip]), dev, last, flip)
             break
         if reason == "period":
             stop = f"the period passed max_period = {max_period:g}"
@@ -647,7 +658,7 @@ def continue_cycles(
                         f"{'saddle' if trial.kind == 'homoclinic' else 'fold'}: "
                         f"{trial.kind} orbit located")
                 break
-        if res == RESULTS.reached_parameter_bound and keep == n:
+        if res in _codes(RESULTS.reached_parameter_bound) and keep == n:
             stop = "reached the parameter bound"
             break
         if steps >= max_steps:
@@ -660,11 +671,14 @@ def continue_cycles(
         if e_new > 0.5 * error_tol and 2 * cp.ntst <= ntst_max and (
                 reason == "error" or e_new > error_tol):
             cp_new, u_new = adapt_mesh(cp, u_last, ntst=2 * cp.ntst)
-        t = _transfer(cp, cp_new, t_last)
-        cp, u = cp_new, u_new
-        last_dev = np.asarray(_row_info(cp, u[None, :-1], u[None, -1])[2][0])
-        cur_ds = float(br.ds[last]) if last > 0 and np.isfinite(float(br.ds[last])) else cur_ds
-        if reason == "error" or keep < 2 or res == RESULTS.corrector_failed:
+        t = np.asarray(_transfer(cp, cp_new, t_last))
+        cp, u = cp_new, np.asarray(u_new)
+        rows_u = np.full((adapt_every + 1, u.shape[0]), np.nan, u.dtype)
+        rows_u[0] = u
+        last_dev = np.asarray(_row_info(cp, rows_u[:, :-1], rows_u[:, -1])[2])[0]
+        ds_h = np.asarray(br.ds)
+        cur_ds = float(ds_h[last]) if last > 0 and np.isfinite(ds_h[last]) else cur_ds
+        if reason == "error" or keep < 2 or res in _codes(RESULTS.corrector_failed):
             failures += 1
             cur_ds = max(cur_ds / 2, float(ds_min))
             if failures > 6:
@@ -683,6 +697,12 @@ def continue_cycles(
             failures = 0
             cur_ds = min(cur_ds * 1.5, ds_max)
     return _assemble(cp, rows, specials, end, stop)
+
+
+def _codes(*items) -> tuple:
+    """The integer codes of `RESULTS` items (compared on the host, not by eager device
+    operations)."""
+    return tuple(int(np.asarray(item._value)) for item in items)
 
 
 def _hopf_end(cp, u_a, u_b, dev, ia, ib):
@@ -746,22 +766,23 @@ def _assemble(cp, rows, specials, end, stop) -> CycleBranch:
         sp_x[k], sp_m[k] = on_final(x_row, mesh, nt)
         for key in keys:
             sp_data[key][k] = rec.get(key, np.nan)
-    special = SpecialPoints(
-        kind=jnp.asarray(sp_kind), p=jnp.asarray(sp_p, dtype), x=jnp.asarray(sp_x, dtype),
-        index=jnp.asarray(sp_idx), precision=jnp.asarray(sp_prec, dtype),
-        located=jnp.asarray(sp_loc), tangent=jnp.full((K, n_state + 1), jnp.nan, dtype),
-        data={k: jnp.asarray(v, dtype) for k, v in sp_data.items()},
-        count=jnp.asarray(len(specials), jnp.int32))
+    # built on the host, moved to the device in one transfer (no eager device operations)
+    special = SpecialPoints(**jax.device_put(dict(
+        kind=sp_kind, p=sp_p.astype(dtype), x=sp_x.astype(dtype), index=sp_idx,
+        precision=sp_prec.astype(dtype), located=sp_loc,
+        tangent=np.full((K, n_state + 1), np.nan, dtype),
+        data={k: v.astype(dtype) for k, v in sp_data.items()},
+        count=np.asarray(len(specials), np.int32))))
     cp_final = _at_size(cp, ntst, Ms[0])
     if rows:
-        Xr = jnp.asarray(Xs[0, :-1], dtype).reshape(ntst * m, d)
+        Xr = jax.device_put(Xs[0, :-1].astype(dtype).reshape(ntst * m, d))
         cp_final = eqx.tree_at(lambda c: c.reference, cp_final, Xr)
-    branch = Branch(
-        x=jnp.asarray(Xs, dtype), p=jnp.asarray(P, dtype), stable=jnp.asarray(S),
-        n_unstable=jnp.asarray(NU), ds=jnp.full((N,), jnp.nan, dtype),
-        newton_iterations=jnp.full((N,), -1, jnp.int32),
-        num_points=jnp.asarray(len(rows), jnp.int32), special=special,
-        result=RESULTS.successful, stats={}, param_name=cp.param_name)
+    rows_d = jax.device_put(dict(
+        x=Xs.astype(dtype), p=P.astype(dtype), stable=S, n_unstable=NU,
+        ds=np.full((N,), np.nan, dtype), newton_iterations=np.full((N,), -1, np.int32),
+        num_points=np.asarray(len(rows), np.int32)))
+    branch = Branch(**rows_d, special=special, result=RESULTS.successful, stats={},
+                    param_name=cp.param_name)
     return CycleBranch(cp_final, branch, meshes=Ms, special_meshes=sp_m, errors=E,
                        end=end, stop_reason=stop)
 

@@ -4,6 +4,7 @@ themselves are in `gru_bif.collocation.mesh`."""
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 
 from .._compile import filter_jit
 from .._custom_types import Array, Float
@@ -36,7 +37,8 @@ def adapt_mesh(
     reset to the re-interpolated orbit, and that orbit (not yet corrected: pass it to
     `correct_cycle` or straight to `gru_bif.continuation`).
     """
-    u = jnp.asarray(u)
+    if not hasattr(u, "shape"):
+        u = np.asarray(u)
     ntst_new = cp.ntst if ntst is None else int(ntst)
     if ntst_new < 2:
         raise ValueError(f"ntst={ntst_new}; use at least 2 mesh intervals.")
@@ -46,8 +48,7 @@ def adapt_mesh(
         raise ValueError(
             f"u has shape {u.shape}; this problem's unknowns have shape ({cp.size},)."
         )
-    new_mesh, X_new = _adapt(cp, u, ntst_new, jnp.asarray(floor, u.dtype))
-    _, T, p = cp.split(u)
+    new_mesh, X_new, u_new = _adapt(cp, u, ntst_new, np.asarray(floor, u.dtype))
     cp_new = CollocationProblem(
         cp.problem,
         X_new,
@@ -58,7 +59,7 @@ def adapt_mesh(
         detect=cp.detect,
         norm=cp.norm,
     )
-    return cp_new, cp_new.pack(X_new, T, p)
+    return cp_new, u_new
 
 
 @filter_jit
@@ -71,4 +72,6 @@ def _adapt(cp, u, ntst_new, floor):
     targets = jnp.linspace(0.0, 1.0, ntst_new + 1, dtype=u.dtype) * C[-1]
     new_mesh = jnp.interp(targets, C, mesh).at[0].set(0.0).at[-1].set(1.0)
     t_new = node_times(new_mesh, cp.ncol)
-    return new_mesh, cp.evaluate(u, t_new)
+    X_new = cp.evaluate(u, t_new)
+    # the new unknowns: nodes, then the period and the parameter (as `pack` lays them)
+    return new_mesh, X_new, jnp.concatenate([X_new.reshape(-1), u[-2:]])
