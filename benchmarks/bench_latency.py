@@ -8,6 +8,7 @@ Entry points (all float64, 2-D systems, 2 cores):
   ±0.359038459564185, located);
 - `find_equilibria`: the same GRU at `b_h[0] = 0`, 64 starts;
 - `gradient`: `jax.grad` of the located Hopf parameter with respect to every weight;
+- `gradient_jit`: the same, `jax.jit(jax.grad(...))` (as in a training step);
 - `hopf_curve`: the Hopf curve of that GRU in `(b_h[0], b_h[1])`;
 - `cycles`: `continue_cycles` from the Hopf point of the Stuart–Landau oscillator to
   `p = 1` (adaptive mesh, located end);
@@ -19,9 +20,10 @@ rest of the first call (Python work, the run itself). *warm* is the median of re
 calls with new values (no recompilation).
 
     python benchmarks/bench_latency.py [--only continuation,cycles] [--repeats 10]
-        [--out benchmarks/results]
+        [--compile-mode fast|optimized|xla] [--out benchmarks/results]
 
-Writes `latency.json` and `latency.md`. Each entry point runs in three fresh processes:
+`--compile-mode optimized|xla` runs the children with `GRU_BIF_COMPILE` set so (see
+`gru_bif._compile`) and writes `latency_optimized.*` / `latency_xla.*`. Writes `latency.json` and `latency.md`. Each entry point runs in three fresh processes:
 no cache; cache written; cache read.
 """
 
@@ -33,8 +35,8 @@ import tempfile
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from _common import RESULTS, fmt_time, header, machine, median, run_child, write  # noqa: E402
 
-ENTRIES = ("continuation", "find_equilibria", "gradient", "hopf_curve", "cycles",
-           "homoclinic")
+ENTRIES = ("continuation", "find_equilibria", "gradient", "gradient_jit", "hopf_curve",
+           "cycles", "homoclinic")
 
 CHILD_SETUP = r"""
 import json, os, sys, time
@@ -100,6 +102,21 @@ def call(i):
 def check(g):
     return float(np.all(np.isfinite(np.asarray(g))) - 1)
 """,
+    "gradient_jit": r"""
+th = np.pi / 4
+R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+def hopf_p(Uh):
+    pr = gru_bif.Problem.from_gru(gru_bif.GRU(Uh), "bh[0]")
+    b = gru_bif.continuation(pr, jnp.zeros(2), 0.0, p_min=0.0, p_max=1.0, ds=0.05,
+                             max_steps=100, stability=False)
+    hopf = b.special.kind == gru_bif.SpecialKind.HOPF
+    return jnp.sum(jnp.where(hopf, b.special.p, 0.0))
+grad = jax.jit(jax.grad(hopf_p))
+def call(i):
+    return grad(jnp.asarray(3 * R) * (1 + 1e-4 * (i % 3)))
+def check(g):
+    return float(np.all(np.isfinite(np.asarray(g))) - 1)
+""",
     "hopf_curve": r"""
 th = np.pi / 4
 R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
@@ -156,9 +173,10 @@ print(json.dumps(dict(import_jax_s=t_jax, import_gru_bif_s=t_imp, first_s=first,
 """
 
 
-def child(entry: str, repeats: int, cache: "str | None") -> dict:
+def child(entry: str, repeats: int, cache: "str | None", mode: str = "fast") -> dict:
     code = CHILD_SETUP + CASES[entry] + CHILD_RUN.replace("{repeats}", str(repeats))
     env = {"BENCH_CACHE": cache} if cache else {"BENCH_CACHE": ""}
+    env["GRU_BIF_COMPILE"] = mode
     return run_child(["-c", code], env=env)
 
 
@@ -169,25 +187,29 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true",
                     help="CI smoke run: continuation and homoclinic only, 2 repeats, no "
                          "cache processes")
+    ap.add_argument("--compile-mode", choices=("fast", "optimized", "xla"), default="fast")
     ap.add_argument("--out", default=str(RESULTS))
     a = ap.parse_args(argv)
+    mode = a.compile_mode
     repeats = 2 if a.quick else a.repeats
     entries = a.only.split(",")
     if a.quick and a.only == ",".join(ENTRIES):
         entries = ["continuation", "homoclinic"]
     rows = {}
     for entry in entries:
-        cold = child(entry, repeats, None)
+        cold = child(entry, repeats, None, mode)
         row = {"cold": cold}
         if not a.quick:
             with tempfile.TemporaryDirectory() as tmp:
-                row["cache_written"] = child(entry, repeats, tmp)
-                row["cache_read"] = child(entry, repeats, tmp)
+                row["cache_written"] = child(entry, repeats, tmp, mode)
+                row["cache_read"] = child(entry, repeats, tmp, mode)
         rows[entry] = row
         print(entry, {k: v.get("first_s", v.get("status")) for k, v in row.items()},
               flush=True)
     meta = machine()
-    md = header("Latency: where the first call's time goes", meta) + [
+    title = "Latency: where the first call's time goes" + (
+        "" if mode == "fast" else f" (GRU_BIF_COMPILE={mode})")
+    md = header(title, meta) + [
         "Seconds of the first call in a fresh process, split by JAX's monitoring events "
         "(summed over every program compiled); *other* = Python work and the run. "
         "`import gru_bif` excludes `import jax`. *new process, cache*: the first call in a "
@@ -217,7 +239,8 @@ def main(argv=None):
     import_jax = median([r["cold"]["import_jax_s"] for r in rows.values()
                          if "import_jax_s" in r["cold"]])
     md += ["", f"`import jax` alone: {fmt_time(import_jax)} (median over the processes)."]
-    write(a.out, "latency", {"machine": meta, "entries": rows}, md)
+    write(a.out, "latency" if mode == "fast" else f"latency_{mode}",
+          {"machine": meta, "compile_mode": mode, "entries": rows}, md)
     print("\n".join(md))
 
 

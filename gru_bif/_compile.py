@@ -1,46 +1,67 @@
 """How gru_bif asks XLA to compile its programs.
 
 On CPU, XLA's default pipeline spends most of a first call's seconds in LLVM
-optimisation and in its MLIR fusion emitters, for programs whose run time is set by
-the dispatch of many small operations, not by the quality of the generated loops.
-gru_bif therefore compiles its own programs on CPU with
+optimisation and in its MLIR fusion emitters. gru_bif's programs are many small
+operations in loops: they need neither. It compiles its own programs on CPU in one of
+three modes (`set_compile_mode`, or the environment variable `GRU_BIF_COMPILE`):
 
-    xla_backend_optimization_level = 0,  xla_cpu_use_fusion_emitters = False
+- `"fast"` (default): `xla_backend_optimization_level=0`,
+  `xla_cpu_use_fusion_emitters=False` — the quickest compilation;
+- `"optimized"`: `xla_backend_optimization_level=1`, no fusion emitters — run time as
+  good as XLA's defaults or better, compilation in between;
+- `"xla"`: XLA's defaults.
 
-("fast" mode, the default). Measured on the 2-D GRU diagram (2 cores, float64):
-compilation 4.0 s -> 1.3 s, warm run time unchanged within noise (2.1-2.5 ms), the same
-points to 1e-16; a vmapped batch of 1,000 diagrams: compile 7.6 s -> 5.6 s, run 436 ms
--> 430 ms. `set_compile_mode("xla")` (or the environment variable
-`GRU_BIF_COMPILE=xla`) restores XLA's defaults, e.g. for long runs dominated by large
-element-wise work. On other platforms (GPU) XLA's defaults are always used.
+Measured by `benchmarks/bench_latency.py` (2 cores, float64; first call / warm call):
+
+| entry point | fast | optimized | xla |
+|---|---|---|---|
+| 2-D GRU diagram | 1.75 s / 2.43 ms | 2.84 s / 2.28 ms | 4.52 s / 2.19 ms |
+| Hopf curve | 4.81 s / 16.9 ms | 6.49 s / 10.8 ms | 11.7 s / 22.1 ms |
+| cycle branch (ntst 20) | 3.80 s / 58.7 ms | 4.59 s / 34.3 ms | 5.90 s / 36.0 ms |
+| homoclinic orbit | 0.71 s / 4.67 ms | 0.92 s / 3.11 ms | 1.39 s / 3.00 ms |
+
+So `"fast"` suits interactive work (a first answer in seconds), `"optimized"` long runs
+of many calls (sweeps, training loops, long cycle branches). Results agree to rounding
+(the same points to 1e-15). On other platforms (GPU) XLA's defaults are always used.
 
 The options are resolved at the first compilation (after the user has chosen the
-platform), and checked once with a tiny program: a jaxlib that does not know them
-gets XLA's defaults. They only concern gru_bif's programs (`jit`, `filter_jit` below
-and the engine's programs); a user's own `jax.jit` is untouched, and no global JAX
-setting is changed.
+platform), and checked once with a tiny program: a jaxlib that does not know them gets
+XLA's defaults. They only concern gru_bif's programs (`jit`, `filter_jit` below and the
+engine's programs); a user's own `jax.jit` is untouched, and no global JAX setting is
+changed.
 """
 
 import functools
 import os
 import threading
+import warnings
 
 __all__ = ["set_compile_mode", "compile_mode", "compile_options", "options_key", "jit",
            "filter_jit"]
 
-_FAST_CPU = (("xla_backend_optimization_level", 0), ("xla_cpu_use_fusion_emitters", False))
-_MODES = ("fast", "xla")
+#: CPU compiler options per mode (the first entry that this jaxlib accepts is used)
+_CPU_OPTIONS = {
+    "fast": (("xla_backend_optimization_level", 0), ("xla_cpu_use_fusion_emitters", False)),
+    "optimized": (("xla_backend_optimization_level", 1),
+                  ("xla_cpu_use_fusion_emitters", False)),
+    "xla": (),
+}
+_MODES = tuple(_CPU_OPTIONS)
 _mode = os.environ.get("GRU_BIF_COMPILE", "fast").strip().lower() or "fast"
 if _mode not in _MODES:
-    raise ValueError(f"GRU_BIF_COMPILE={_mode!r}: use one of {', '.join(_MODES)}.")
+    warnings.warn(f"GRU_BIF_COMPILE={_mode!r} is not a compile mode (use one of "
+                  f"{', '.join(_MODES)}); using 'fast'.", stacklevel=2)
+    _mode = "fast"
 _resolved: "tuple | None" = None
 _lock = threading.Lock()
 
 
 def set_compile_mode(mode: str) -> None:
-    """How gru_bif compiles its programs: `"fast"` (default: quick compilation on CPU,
-    see the module docstring) or `"xla"` (XLA's default optimisation). Programs already
-    compiled are kept; new ones use the new mode (and new disk-cache keys)."""
+    """How gru_bif compiles its programs on CPU: `"fast"` (default: the quickest
+    compilation), `"optimized"` (faster runs, slower compilation: for long runs of many
+    calls) or `"xla"` (XLA's defaults); see `gru_bif._compile` for measurements.
+    Programs already compiled are kept; new ones use the new mode (and new disk-cache
+    keys)."""
     global _mode, _resolved
     if mode not in _MODES:
         raise ValueError(f"compile mode {mode!r}: use one of {', '.join(_MODES)}.")
@@ -49,7 +70,7 @@ def set_compile_mode(mode: str) -> None:
 
 
 def compile_mode() -> str:
-    """The current compile mode (`"fast"` or `"xla"`)."""
+    """The current compile mode (`"fast"`, `"optimized"` or `"xla"`)."""
     return _mode
 
 
@@ -72,11 +93,12 @@ def _options() -> tuple:
     with _lock:
         if _resolved is None:
             options = ()
-            if _mode == "fast":
+            if _mode != "xla":
                 import jax
 
-                if jax.default_backend() == "cpu":
-                    for candidate in (_FAST_CPU, _FAST_CPU[:1]):
+                wanted = _CPU_OPTIONS[_mode]
+                if wanted and jax.default_backend() == "cpu":
+                    for candidate in (wanted, wanted[:1]):
                         if _probe(candidate):
                             options = candidate
                             break

@@ -184,3 +184,40 @@ def test_location_and_data_programs_are_shared_across_branches():
     kinds = np.asarray(b.special.kind)[: int(b.special.count)]
     assert list(kinds) == [gru_bif.SpecialKind.FOLD]  # the upper fold, located again
     assert names == ["_loop_program"], names
+
+
+def test_compile_modes_give_the_same_points_and_are_validated():
+    """gru_bif compiles its programs with per-program XLA options (`gru_bif._compile`):
+    every mode finds the same folds (p = x − x³ has them at ±2/(3√3)); a bad mode is
+    refused with the list of modes; nested use under a user's jit carries no options."""
+    from gru_bif import _compile
+
+    exact = 2 / (3 * 3**0.5)
+
+    def field(t, x, a):
+        return jnp.stack([a["p"] + x[0] - x[0] ** 3, -x[1]])
+
+    pr = gru_bif.Problem(field, {"p": 0.0}, "p")
+    folds = {}
+    try:
+        for mode in ("fast", "optimized", "xla"):
+            gru_bif.set_compile_mode(mode)
+            assert gru_bif.compile_mode() == mode
+            opts = _compile.compile_options()
+            if jax.default_backend() == "cpu":
+                level = {"fast": 0, "optimized": 1}.get(mode)
+                assert opts.get("xla_backend_optimization_level") == level
+            b = gru_bif.continuation(pr, jnp.zeros(2), 0.0, p_min=-1.0, p_max=1.0,
+                                     ds=0.05, max_steps=100, direction="both")
+            k = np.asarray(b.special.kind)[: int(b.special.count)]
+            folds[mode] = np.sort(np.asarray(b.special.p)[: len(k)][k == gru_bif.SpecialKind.FOLD])
+            np.testing.assert_allclose(folds[mode], [-exact, exact], atol=1e-14)
+        # a jitted gru_bif function inside a user's jit: no options on the nested call
+        from gru_bif import _linalg
+
+        f = jax.jit(lambda A, b: _linalg.solve(A, b))
+        np.testing.assert_allclose(f(jnp.eye(3) * 2.0, jnp.ones(3)), 0.5 * np.ones(3))
+    finally:
+        gru_bif.set_compile_mode("fast")
+    with pytest.raises(ValueError, match="fast, optimized, xla"):
+        gru_bif.set_compile_mode("quick")
