@@ -20,10 +20,11 @@ rest of the first call (Python work, the run itself). *warm* is the median of re
 calls with new values (no recompilation).
 
     python benchmarks/bench_latency.py [--only continuation,cycles] [--repeats 10]
-        [--compile-mode fast|optimized|xla] [--out benchmarks/results]
+        [--compile-mode auto|fast|optimized|xla] [--out benchmarks/results]
 
-`--compile-mode optimized|xla` runs the children with `GRU_BIF_COMPILE` set so (see
-`gru_bif._compile`) and writes `latency_optimized.*` / `latency_xla.*`. Writes `latency.json` and `latency.md`. Each entry point runs in three fresh processes:
+`--compile-mode` runs the children with `GRU_BIF_COMPILE` set so (see
+`gru_bif._compile`; default `auto`, the library's default) and writes `latency.*` for
+`auto`, `latency_<mode>.*` for the others. Writes `latency.json` and `latency.md`. Each entry point runs in three fresh processes:
 no cache; cache written; cache read.
 """
 
@@ -173,7 +174,7 @@ print(json.dumps(dict(import_jax_s=t_jax, import_gru_bif_s=t_imp, first_s=first,
 """
 
 
-def child(entry: str, repeats: int, cache: "str | None", mode: str = "fast") -> dict:
+def child(entry: str, repeats: int, cache: "str | None", mode: str = "auto") -> dict:
     code = CHILD_SETUP + CASES[entry] + CHILD_RUN.replace("{repeats}", str(repeats))
     env = {"BENCH_CACHE": cache} if cache else {"BENCH_CACHE": ""}
     env["GRU_BIF_COMPILE"] = mode
@@ -187,7 +188,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true",
                     help="CI smoke run: continuation and homoclinic only, 2 repeats, no "
                          "cache processes")
-    ap.add_argument("--compile-mode", choices=("fast", "optimized", "xla"), default="fast")
+    ap.add_argument("--compile-mode", choices=("auto", "fast", "optimized", "xla"),
+                    default="auto")
     ap.add_argument("--out", default=str(RESULTS))
     a = ap.parse_args(argv)
     mode = a.compile_mode
@@ -208,7 +210,7 @@ def main(argv=None):
               flush=True)
     meta = machine()
     title = "Latency: where the first call's time goes" + (
-        "" if mode == "fast" else f" (GRU_BIF_COMPILE={mode})")
+        "" if mode == "auto" else f" (GRU_BIF_COMPILE={mode})")
     md = header(title, meta) + [
         "Seconds of the first call in a fresh process, split by JAX's monitoring events "
         "(summed over every program compiled); *other* = Python work and the run. "
@@ -239,7 +241,7 @@ def main(argv=None):
     import_jax = median([r["cold"]["import_jax_s"] for r in rows.values()
                          if "import_jax_s" in r["cold"]])
     md += ["", f"`import jax` alone: {fmt_time(import_jax)} (median over the processes)."]
-    write(a.out, "latency" if mode == "fast" else f"latency_{mode}",
+    write(a.out, "latency" if mode == "auto" else f"latency_{mode}",
           {"machine": meta, "compile_mode": mode, "entries": rows}, md)
     print("\n".join(md))
 

@@ -1,34 +1,33 @@
 """How gru_bif asks XLA to compile its programs.
 
 On CPU, XLA's default pipeline spends most of a first call's seconds in LLVM
-optimisation and in its MLIR fusion emitters. gru_bif's programs are many small
-operations in loops: they need neither. It compiles its own programs on CPU in one of
-three modes (`set_compile_mode`, or the environment variable `GRU_BIF_COMPILE`):
+optimisation and in its MLIR fusion emitters. A small system's continuation programs
+are many tiny operations in loops, whose run time is dispatch, not arithmetic: they
+need neither. Larger or batched programs (cycles, many starts, vmapped diagrams) do
+benefit from some optimisation. gru_bif compiles its own programs on CPU in one of four
+modes (`set_compile_mode`, or the environment variable `GRU_BIF_COMPILE`):
 
-- `"fast"` (default): `xla_backend_optimization_level=0`,
-  `xla_cpu_use_fusion_emitters=False` — the quickest compilation;
-- `"optimized"`: `xla_backend_optimization_level=1`, no fusion emitters — run time as
-  good as XLA's defaults or better, compilation in between;
+- `"auto"` (default): the quickest pipeline (`xla_backend_optimization_level=0`,
+  `xla_cpu_use_fusion_emitters=False`) for the continuation programs of systems with
+  at most 16 unknowns, optimisation level 1 without fusion emitters for every other
+  program;
+- `"fast"`: the quickest pipeline everywhere;
+- `"optimized"`: optimisation level 1 without fusion emitters everywhere (run time as
+  good as XLA's defaults or better, compilation in between);
 - `"xla"`: XLA's defaults.
 
-Measured by `benchmarks/bench_latency.py` (2 cores, float64; first call / warm call):
-
-| entry point | fast | optimized | xla |
-|---|---|---|---|
-| 2-D GRU diagram | 1.75 s / 2.43 ms | 2.84 s / 2.28 ms | 4.52 s / 2.19 ms |
-| Hopf curve | 4.81 s / 16.9 ms | 6.49 s / 10.8 ms | 11.7 s / 22.1 ms |
-| cycle branch (ntst 20) | 3.80 s / 58.7 ms | 4.59 s / 34.3 ms | 5.90 s / 36.0 ms |
-| homoclinic orbit | 0.71 s / 4.67 ms | 0.92 s / 3.11 ms | 1.39 s / 3.00 ms |
-
-So `"fast"` suits interactive work (a first answer in seconds), `"optimized"` long runs
-of many calls (sweeps, training loops, long cycle branches). Results agree to rounding
-(the same points to 1e-15). On other platforms (GPU) XLA's defaults are always used.
+`benchmarks/bench_latency.py --compile-mode` measures each (`benchmarks/RESULTS.md` §9:
+first calls 1.5-2.6x faster than with XLA's defaults; the quickest pipeline costs up to
+60 % of warm run time on arithmetic-heavy programs, and a vmapped batch of 1,000
+diagrams ran 5x slower with it, hence "auto"). Results agree to rounding. On other
+platforms (GPU) XLA's defaults are always used.
 
 The options are resolved at the first compilation (after the user has chosen the
 platform), and checked once with a tiny program: a jaxlib that does not know them gets
 XLA's defaults. They only concern gru_bif's programs (`jit`, `filter_jit` below and the
 engine's programs); a user's own `jax.jit` is untouched, and no global JAX setting is
-changed.
+changed. A gru_bif function traced inside a user's `jit` is compiled with the user's
+program and its options.
 """
 
 import functools
@@ -37,29 +36,33 @@ import threading
 import warnings
 
 __all__ = ["set_compile_mode", "compile_mode", "compile_options", "options_key", "jit",
-           "filter_jit"]
+           "filter_jit", "SMALL_PROGRAM"]
 
-#: CPU compiler options per mode (the first entry that this jaxlib accepts is used)
+_FAST = (("xla_backend_optimization_level", 0), ("xla_cpu_use_fusion_emitters", False))
+_OPTIMIZED = (("xla_backend_optimization_level", 1), ("xla_cpu_use_fusion_emitters", False))
+#: CPU compiler options per mode: (small programs, all others)
 _CPU_OPTIONS = {
-    "fast": (("xla_backend_optimization_level", 0), ("xla_cpu_use_fusion_emitters", False)),
-    "optimized": (("xla_backend_optimization_level", 1),
-                  ("xla_cpu_use_fusion_emitters", False)),
-    "xla": (),
+    "auto": (_FAST, _OPTIMIZED),
+    "fast": (_FAST, _FAST),
+    "optimized": (_OPTIMIZED, _OPTIMIZED),
+    "xla": ((), ()),
 }
 _MODES = tuple(_CPU_OPTIONS)
-_mode = os.environ.get("GRU_BIF_COMPILE", "fast").strip().lower() or "fast"
+_mode = os.environ.get("GRU_BIF_COMPILE", "auto").strip().lower() or "auto"
 if _mode not in _MODES:
     warnings.warn(f"GRU_BIF_COMPILE={_mode!r} is not a compile mode (use one of "
-                  f"{', '.join(_MODES)}); using 'fast'.", stacklevel=2)
-    _mode = "fast"
+                  f"{', '.join(_MODES)}); using 'auto'.", stacklevel=2)
+    _mode = "auto"
 _resolved: "tuple | None" = None
 _lock = threading.Lock()
 
 
 def set_compile_mode(mode: str) -> None:
-    """How gru_bif compiles its programs on CPU: `"fast"` (default: the quickest
-    compilation), `"optimized"` (faster runs, slower compilation: for long runs of many
-    calls) or `"xla"` (XLA's defaults); see `gru_bif._compile` for measurements.
+    """How gru_bif compiles its programs on CPU: `"auto"` (default: the quickest
+    compilation for small systems' continuation programs, optimisation level 1 for the
+    rest), `"fast"` (the quickest everywhere: first calls), `"optimized"` (level 1
+    everywhere: long runs of many calls) or `"xla"` (XLA's defaults); see
+    `gru_bif._compile`.
     Programs already compiled are kept; new ones use the new mode (and new disk-cache
     keys)."""
     global _mode, _resolved
@@ -70,7 +73,7 @@ def set_compile_mode(mode: str) -> None:
 
 
 def compile_mode() -> str:
-    """The current compile mode (`"fast"`, `"optimized"` or `"xla"`)."""
+    """The current compile mode (`"auto"`, `"fast"`, `"optimized"` or `"xla"`)."""
     return _mode
 
 
@@ -85,36 +88,44 @@ def _probe(options: tuple) -> bool:
     return True
 
 
-def _options() -> tuple:
+def _accepted(wanted: tuple) -> tuple:
+    for candidate in (wanted, wanted[:1]):
+        if candidate and _probe(candidate):
+            return candidate
+    return ()
+
+
+def _options(small: bool = False) -> tuple:
     global _resolved
     out = _resolved
-    if out is not None:
-        return out
-    with _lock:
-        if _resolved is None:
-            options = ()
-            if _mode != "xla":
+    if out is None:
+        with _lock:
+            if _resolved is None:
                 import jax
 
-                wanted = _CPU_OPTIONS[_mode]
-                if wanted and jax.default_backend() == "cpu":
-                    for candidate in (wanted, wanted[:1]):
-                        if _probe(candidate):
-                            options = candidate
-                            break
-            _resolved = options
-        return _resolved
+                pair = _CPU_OPTIONS[_mode]
+                if jax.default_backend() != "cpu":
+                    pair = ((), ())
+                _resolved = tuple(_accepted(o) for o in pair)
+            out = _resolved
+    return out[0] if small else out[1]
 
 
-def options_key() -> tuple:
-    """The current options as a hashable key (for caches of compiled programs)."""
-    return _options()
+def options_key(small: bool = False) -> tuple:
+    """The current options for a small program (`small`: every input array has at most
+    `SMALL_PROGRAM` elements) or any other, as a hashable key."""
+    return _options(small)
 
 
-def compile_options() -> dict:
-    """The XLA compiler options gru_bif passes for its programs now (empty: XLA's
-    defaults)."""
-    return dict(_options())
+def compile_options(small: bool = False) -> dict:
+    """The XLA compiler options gru_bif passes now for a small program or any other
+    (empty: XLA's defaults)."""
+    return dict(_options(small))
+
+
+#: a program whose every input array has at most this many elements is "small": in
+#: mode "auto" it is compiled with the quickest pipeline
+SMALL_PROGRAM = 64
 
 
 def _top_level() -> bool:

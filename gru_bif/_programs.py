@@ -41,7 +41,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from ._compile import compile_options, options_key
+from ._compile import SMALL_PROGRAM, options_key
 
 __all__ = ["set_program_cache", "program_cache_dir", "clear_program_cache", "cache_root",
            "default_program_cache", "compiled", "prefetch"]
@@ -263,14 +263,14 @@ def _environment() -> str:
                        bool(jax.config.read("jax_enable_x64"))])
 
 
-def _disk_key(name: str, args) -> "str | None":
+def _disk_key(name: str, args, options: tuple = ()) -> "str | None":
     try:
         fp = _fp(args, {}, 0, True)
     except _Uncacheable:
         return None
     h = hashlib.sha256()
     h.update(_environment().encode())
-    h.update(repr(sorted(compile_options().items())).encode())
+    h.update(repr(options).encode())
     h.update(name.encode())
     h.update(repr(fp).encode())
     return h.hexdigest()
@@ -309,12 +309,21 @@ def _combine(arrays, structure, statics):
     return jax.tree.unflatten(treedef, [next(it_a) if a else next(it_s) for a in mask])
 
 
-def _memory_key(fn, leaves, dyn_def, stat):
+def _options_of(leaves, small) -> tuple:
+    """The compiler options of a program (`gru_bif._compile`): in mode "auto" the
+    quickest pipeline for a small system's program (`small`; by default: every input
+    array has at most `SMALL_PROGRAM` elements)."""
+    if small is None:
+        small = all(np.size(x) <= SMALL_PROGRAM for x in leaves)
+    return options_key(small=bool(small))
+
+
+def _memory_key(fn, leaves, dyn_def, stat, options=()):
     avals = tuple((x.dtype, np.shape(x)) for x in leaves)
-    return (fn, dyn_def, avals, stat, options_key())
+    return (fn, dyn_def, avals, stat, options)
 
 
-def _build(fn, leaves, dyn_def, stat, fresh=False):
+def _build(fn, leaves, dyn_def, stat, options, fresh=False):
     skeleton = []
 
     def flat(*dyn_leaves):
@@ -331,7 +340,7 @@ def _build(fn, leaves, dyn_def, stat, fresh=False):
     lowered = jax.jit(flat).lower(*avals)
     _watch_cache_hits()
     _hits.count = 0
-    executable = lowered.compile(compiler_options=compile_options() or None)
+    executable = lowered.compile(compiler_options=dict(options) or None)
     # An executable that JAX's own persistent cache loaded cannot be serialised again
     # (seen with jaxlib 0.10.2 on CPU: the copy fails with "Function ... not found" when
     # run in another process): such a program is used, never stored.
@@ -416,10 +425,10 @@ def _store(path: pathlib.Path, key: str, program: _Program, n_in: int) -> None:
     write_atomic(path, _MAGIC + len(header).to_bytes(8, "little") + header + payload)
 
 
-def _get(fn, leaves, dyn_def, stat, name):
+def _get(fn, leaves, dyn_def, stat, name, options):
     key = None
     if _cache_dir is not None:
-        key = _disk_key(name, _combine(leaves, dyn_def, stat))
+        key = _disk_key(name, _combine(leaves, dyn_def, stat), options)
     path = _cache_dir / f"{key}.prog" if key is not None else None
     if path is not None and path.exists():
         try:
@@ -431,7 +440,7 @@ def _get(fn, leaves, dyn_def, stat, name):
                 path.unlink()
             except OSError:
                 pass
-    program = _build(fn, leaves, dyn_def, stat, fresh=path is not None)
+    program = _build(fn, leaves, dyn_def, stat, options, fresh=path is not None)
     if path is not None and program.storable:
         try:
             _store(path, key, program, len(leaves))
@@ -440,15 +449,16 @@ def _get(fn, leaves, dyn_def, stat, name):
     return program
 
 
-def _program(fn, leaves, dyn_def, stat, name, background=False):
-    mkey = _memory_key(fn, leaves, dyn_def, stat)
+def _program(fn, leaves, dyn_def, stat, name, background=False, small=None):
+    options = _options_of(leaves, small)
+    mkey = _memory_key(fn, leaves, dyn_def, stat, options)
     with _lock:
         program = _memory.get(mkey)
         future = _pending.get(mkey) if program is None else None
         if program is None and future is None and background:
             def work():
                 try:
-                    prog = _get(fn, leaves, dyn_def, stat, name)
+                    prog = _get(fn, leaves, dyn_def, stat, name, options)
                 except BaseException:
                     with _lock:  # not sticky: the next call compiles (and raises) itself
                         _pending.pop(mkey, None)
@@ -462,7 +472,7 @@ def _program(fn, leaves, dyn_def, stat, name, background=False):
         return program
     if future is not None:
         return future.result()
-    program = _get(fn, leaves, dyn_def, stat, name)
+    program = _get(fn, leaves, dyn_def, stat, name, options)
     _remember(mkey, program)
     return program
 
@@ -499,16 +509,16 @@ def _label(fn, name):
     return name or f"{fn.__module__}.{fn.__qualname__}"
 
 
-def compiled(fn, *args, name: "str | None" = None):
+def compiled(fn, *args, name: "str | None" = None, small: "bool | None" = None):
     """Run the module-level function `fn(*args)` as a compiled program (see the module
     docstring) and return its outputs. `fn` returns tuples, lists and string-keyed dicts
     of arrays (returned as lists and dicts); `args` may hold arrays (the program's
     inputs) and anything hashable (static, part of the key)."""
     leaves, dyn_def, stat = _split(args)
-    return _program(fn, leaves, dyn_def, stat, _label(fn, name))(leaves)
+    return _program(fn, leaves, dyn_def, stat, _label(fn, name), small=small)(leaves)
 
 
-def prefetch(fn, *args, name: "str | None" = None) -> None:
+def prefetch(fn, *args, name: "str | None" = None, small: "bool | None" = None) -> None:
     """Compile `fn`'s program for `args` (arrays or `jax.ShapeDtypeStruct`s) in a
     background thread; a later `compiled` call with the same shapes waits for it."""
     args = jax.tree.map(
@@ -516,4 +526,4 @@ def prefetch(fn, *args, name: "str | None" = None) -> None:
         args,
     )
     leaves, dyn_def, stat = _split(args)
-    _program(fn, leaves, dyn_def, stat, _label(fn, name), background=True)
+    _program(fn, leaves, dyn_def, stat, _label(fn, name), background=True, small=small)

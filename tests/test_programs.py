@@ -168,11 +168,12 @@ def test_location_and_data_programs_are_shared_across_branches():
                          max_steps=150, direction="both")
     names = []
 
-    def spy(fn, leaves, dyn_def, stat, name, background=False):
-        key = _programs._memory_key(fn, leaves, dyn_def, stat)
+    def spy(fn, leaves, dyn_def, stat, name, background=False, small=None):
+        key = _programs._memory_key(fn, leaves, dyn_def, stat,
+                                    _programs._options_of(leaves, small))
         if key not in _programs._memory and key not in _programs._pending:
             names.append(fn.__name__)
-        return original(fn, leaves, dyn_def, stat, name, background)
+        return original(fn, leaves, dyn_def, stat, name, background, small)
 
     original = _programs._program
     _programs._program = spy
@@ -200,13 +201,16 @@ def test_compile_modes_give_the_same_points_and_are_validated():
     pr = gru_bif.Problem(field, {"p": 0.0}, "p")
     folds = {}
     try:
-        for mode in ("fast", "optimized", "xla"):
+        for mode in ("auto", "fast", "optimized", "xla"):
             gru_bif.set_compile_mode(mode)
             assert gru_bif.compile_mode() == mode
-            opts = _compile.compile_options()
             if jax.default_backend() == "cpu":
-                level = {"fast": 0, "optimized": 1}.get(mode)
-                assert opts.get("xla_backend_optimization_level") == level
+                # (small programs, others): level 0 is the quickest pipeline
+                levels = {"auto": (0, 1), "fast": (0, 0), "optimized": (1, 1),
+                          "xla": (None, None)}[mode]
+                got = tuple(_compile.compile_options(small).get(
+                    "xla_backend_optimization_level") for small in (True, False))
+                assert got == levels
             b = gru_bif.continuation(pr, jnp.zeros(2), 0.0, p_min=-1.0, p_max=1.0,
                                      ds=0.05, max_steps=100, direction="both")
             k = np.asarray(b.special.kind)[: int(b.special.count)]
@@ -218,6 +222,6 @@ def test_compile_modes_give_the_same_points_and_are_validated():
         f = jax.jit(lambda A, b: _linalg.solve(A, b))
         np.testing.assert_allclose(f(jnp.eye(3) * 2.0, jnp.ones(3)), 0.5 * np.ones(3))
     finally:
-        gru_bif.set_compile_mode("fast")
-    with pytest.raises(ValueError, match="fast, optimized, xla"):
+        gru_bif.set_compile_mode("auto")
+    with pytest.raises(ValueError, match="auto, fast, optimized, xla"):
         gru_bif.set_compile_mode("quick")

@@ -29,6 +29,9 @@ from .engine import (
 # the range, so every branch of a system shares them; the location program compiles in
 # a background thread while the loop compiles (see `gru_bif._programs`).
 LOCATE_CHUNK = 4
+#: systems with at most this many unknowns count as small (`gru_bif._compile`, mode
+#: "auto": compiled with the quickest pipeline; their run time is dispatch, not math)
+SMALL_SYSTEM = 16
 _STAT_KEYS = ("steps", "attempts", "rejected", "newton_iterations")
 
 
@@ -211,20 +214,23 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
     from .. import _programs
 
     sloc = _locate_static(static)
+    # a small system's programs compile with the quickest pipeline (`gru_bif._compile`)
+    small = u0.shape[0] <= SMALL_SYSTEM
     if _programs.spare_core():
         # the location program compiles on the other core while the loop compiles
-        _programs.prefetch(_locate_program, *_placeholders(cp, u0, settings, sloc))
+        _programs.prefetch(_locate_program, *_placeholders(cp, u0, settings, sloc),
+                           small=small)
     if len(directions) == 2:
         # one program for a direction, run twice, and a small one joins the two runs
         fwd, bwd = (
             _programs.compiled(_direction_program, cp, u0, settings, static,
-                               np.asarray(d, u0.dtype), tangent0)
+                               np.asarray(d, u0.dtype), tangent0, small=small)
             for d in directions
         )
-        out = _programs.compiled(_joined_program, cp, fwd, bwd)
+        out = _programs.compiled(_joined_program, cp, fwd, bwd, small=small)
     else:
         out = _programs.compiled(_loop_program, cp, u0, settings, static, directions,
-                                 tangent0)
+                                 tangent0, small=small)
     Xm, p_rows, x, T, S, NU, stable, DS, IT, n, result, *stat_values = out
     stats = dict(zip(_STAT_KEYS, stat_values))
     K = static.max_special_points
@@ -265,6 +271,7 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
             res = _programs.compiled(
                 _locate_program, cp, X_h[r], T_h[r], X_h[r + 1], S_h[r, c], S_h[r + 1, c],
                 c.astype(np.int32), np.arange(LOCATE_CHUNK) < m, X_h[0], settings, sloc,
+                small=small,
             )
             for target, arr in zip((u, t, precision, located), res):
                 target[idx[:m]] = np.asarray(arr)[:m]
@@ -283,7 +290,8 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
             for idx, m in _chunks(len(where)):
                 sel = where[idx]
                 res = _programs.compiled(
-                    _data_program, cp, int(k), u[sel], t[sel], np.arange(LOCATE_CHUNK) < m
+                    _data_program, cp, int(k), u[sel], t[sel], np.arange(LOCATE_CHUNK) < m,
+                    small=small,
                 )
                 ok_k, p_k, x_k, *data_k = (np.asarray(a)[:m] for a in res)
                 dst = sel[:m]
@@ -311,8 +319,7 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
     # cost ~40 µs apiece)
     special, data, dropped, count = _programs.compiled(
         _to_device, special, data, np.asarray(max(int(total) - K, 0), np.int32),
-        np.asarray(count, np.int32),
-    )
+        np.asarray(count, np.int32), small=small)
     stats["special_dropped"] = dropped
     if cp_diff is not None:
         p_rows, x, _, p_d, x_d, data_d = attached
