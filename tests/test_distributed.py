@@ -225,8 +225,10 @@ def test_two_processes_give_the_results_of_one(tmp_path):
         if key == "lyap":
             # λ1 on Lorenz's chaotic attractor: the one- and two-process programs are
             # compiled apart (vmap vs shard_map), and chaos amplifies their last-bit
-            # differences (seen: 5e-12 relative after t = 20)
-            np.testing.assert_allclose(one[key], two[key], rtol=1e-9, err_msg=key)
+            # differences by up to e^(λ1 t) ≈ 7e7 over t = 20 (seen: 5e-12 relative
+            # with XLA's default pipeline, 1e-5 with optimisation level 1, which
+            # rounds a few operations differently in the two programs)
+            np.testing.assert_allclose(one[key], two[key], rtol=1e-4, err_msg=key)
         else:
             np.testing.assert_array_equal(one[key], two[key], err_msg=key)
     # the diagrams are real: the gain-3 network's Hopf points at ±0.359038459564185
