@@ -17,9 +17,10 @@ modes (`set_compile_mode`, or the environment variable `GRU_BIF_COMPILE`):
 - `"xla"`: XLA's defaults.
 
 `benchmarks/bench_latency.py --compile-mode` measures each (`benchmarks/RESULTS.md` §9:
-first calls 1.5-2.6x faster than with XLA's defaults; the quickest pipeline costs up to
-60 % of warm run time on arithmetic-heavy programs, and a vmapped batch of 1,000
-diagrams ran 5x slower with it, hence "auto"). Results agree to rounding. On other
+in "auto" first calls are 1.2-2.1x faster than with XLA's defaults; the quickest
+pipeline everywhere costs up to 85 % more warm run time on arithmetic-heavy programs
+(a cycle branch 49 against 31 ms, homoclinic location 5.4 against 3.0 ms), and a
+vmapped batch of 1,000 diagrams ran 5.7x slower with it, hence "auto"). Results agree to rounding. On other
 platforms (GPU) XLA's defaults are always used.
 
 The options are resolved at the first compilation (after the user has chosen the

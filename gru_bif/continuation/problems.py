@@ -309,8 +309,7 @@ def check_residual_shape(cp: "AbstractContinuationProblem", d: int, dtype) -> No
 
     try:  # checked once per problem structure and shapes (a trace costs milliseconds)
         leaves, dyn_def, stat = _programs._split(cp)
-        key = (_programs._memory_key(type(cp), leaves, dyn_def, stat, ()), d,
-               jnp.dtype(dtype).str)
+        key = (_programs._memory_key(type(cp), leaves, dyn_def, stat), d, jnp.dtype(dtype).str)
         hash(key)
     except TypeError:
         key = None

@@ -673,7 +673,7 @@ def continue_cycles(
             cp_new, u_new = adapt_mesh(cp, u_last, ntst=2 * cp.ntst)
         t = np.asarray(_transfer(cp, cp_new, t_last))
         cp, u = cp_new, np.asarray(u_new)
-        rows_u = np.full((adapt_every + 1, u.shape[0]), np.nan, u.dtype)
+        rows_u = np.full((X_all.shape[0], u.shape[0]), np.nan, u.dtype)  # one shape
         rows_u[0] = u
         last_dev = np.asarray(_row_info(cp, rows_u[:, :-1], rows_u[:, -1])[2])[0]
         ds_h = np.asarray(br.ds)

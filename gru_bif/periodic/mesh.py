@@ -73,5 +73,5 @@ def _adapt(cp, u, ntst_new, floor):
     new_mesh = jnp.interp(targets, C, mesh).at[0].set(0.0).at[-1].set(1.0)
     t_new = node_times(new_mesh, cp.ncol)
     X_new = cp.evaluate(u, t_new)
-    # the new unknowns: nodes, then the period and the parameter (as `pack` lays them)
-    return new_mesh, X_new, jnp.concatenate([X_new.reshape(-1), u[-2:]])
+    _, T, p = cp.split(u)
+    return new_mesh, X_new, cp.pack(X_new, T, p)
