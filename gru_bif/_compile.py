@@ -37,7 +37,7 @@ import threading
 import warnings
 
 __all__ = ["set_compile_mode", "compile_mode", "compile_options", "options_key", "jit",
-           "filter_jit", "SMALL_PROGRAM"]
+           "filter_jit", "SMALL_PROGRAM", "warm_options"]
 
 _FAST = (("xla_backend_optimization_level", 0), ("xla_cpu_use_fusion_emitters", False))
 _OPTIMIZED = (("xla_backend_optimization_level", 1), ("xla_cpu_use_fusion_emitters", False))
@@ -56,21 +56,32 @@ if _mode not in _MODES:
     _mode = "auto"
 _resolved: "tuple | None" = None
 _lock = threading.Lock()
+#: whether a system called again gets a warm program (see `warm_options`)
+_warm = os.environ.get("GRU_BIF_WARM", "1").strip() != "0"
 
 
-def set_compile_mode(mode: str) -> None:
+def set_compile_mode(mode: "str | None" = None, *, warm: "bool | None" = None) -> None:
     """How gru_bif compiles its programs on CPU: `"auto"` (default: the quickest
     compilation for small systems' continuation programs, optimisation level 1 for the
     rest), `"fast"` (the quickest everywhere: first calls), `"optimized"` (level 1
     everywhere: long runs of many calls) or `"xla"` (XLA's defaults); see
-    `gru_bif._compile`.
+    `gru_bif._compile`. `None` keeps the mode.
+
+    `warm` (default on; the environment variable `GRU_BIF_WARM=0` turns it off): a
+    system continued again gets a *warm* program, the whole continuation as one program
+    compiled in the background with XLA's full pipeline and used once ready (about 2x
+    faster repeated calls; never in mode `"fast"`).
+
     Programs already compiled are kept; new ones use the new mode (and new disk-cache
     keys)."""
-    global _mode, _resolved
-    if mode not in _MODES:
+    global _mode, _resolved, _warm
+    if mode is not None and mode not in _MODES:
         raise ValueError(f"compile mode {mode!r}: use one of {', '.join(_MODES)}.")
     with _lock:
-        _mode, _resolved = mode, None
+        if mode is not None:
+            _mode, _resolved = mode, None
+        if warm is not None:
+            _warm = bool(warm)
 
 
 def compile_mode() -> str:
@@ -110,6 +121,14 @@ def _options(small: bool = False) -> tuple:
                 _resolved = tuple(_accepted(o) for o in pair)
             out = _resolved
     return out[0] if small else out[1]
+
+
+def warm_options() -> "tuple | None":
+    """The options of *warm* programs (`gru_bif._programs.warm`: a whole call as one
+    program, compiled in the background once a system is called again, for the fastest
+    repeated calls): XLA's defaults; None when they are off (`set_compile_mode(warm=
+    False)`) and in mode "fast", which compiles nothing twice."""
+    return None if _mode == "fast" or not _warm else ()
 
 
 def options_key(small: bool = False) -> tuple:

@@ -41,10 +41,10 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from ._compile import SMALL_PROGRAM, options_key
+from ._compile import SMALL_PROGRAM, options_key, warm_options
 
 __all__ = ["set_program_cache", "program_cache_dir", "clear_program_cache", "cache_root",
-           "default_program_cache", "compiled", "prefetch"]
+           "default_program_cache", "compiled", "prefetch", "warm", "wait"]
 
 _FORMAT = 3
 _MAGIC = b"GRUBIFPROG"
@@ -53,6 +53,12 @@ _memory: dict = {}
 _lock = threading.Lock()
 _pending: dict = {}
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="gru_bif-compile")
+# warm programs (see `warm`) compile in their own thread: seconds of work that must not
+# hold up a first call's prefetched location program
+_warm_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                   thread_name_prefix="gru_bif-warm")
+#: how often each warm program's key was asked for (bounded like `_memory`)
+_asked: dict = {}
 
 
 def set_program_cache(directory: "str | os.PathLike | None") -> None:
@@ -97,6 +103,7 @@ def clear_program_cache(memory: bool = True, disk: bool = True) -> int:
     if memory:
         with _lock:
             _memory.clear()
+            _asked.clear()
     if disk and _cache_dir is not None:
         for f in _cache_dir.glob("*.prog"):
             try:
@@ -425,7 +432,9 @@ def _store(path: pathlib.Path, key: str, program: _Program, n_in: int) -> None:
     write_atomic(path, _MAGIC + len(header).to_bytes(8, "little") + header + payload)
 
 
-def _get(fn, leaves, dyn_def, stat, name, options):
+def _get(fn, leaves, dyn_def, stat, name, options, build=True):
+    """The program from disk, or compiled (and stored); with `build=False` only from
+    disk (None when it is not there)."""
     key = None
     if _cache_dir is not None:
         key = _disk_key(name, _combine(leaves, dyn_def, stat), options)
@@ -440,6 +449,8 @@ def _get(fn, leaves, dyn_def, stat, name, options):
                 path.unlink()
             except OSError:
                 pass
+    if not build:
+        return None
     program = _build(fn, leaves, dyn_def, stat, options, fresh=path is not None)
     if path is not None and program.storable:
         try:
@@ -449,8 +460,10 @@ def _get(fn, leaves, dyn_def, stat, name, options):
     return program
 
 
-def _program(fn, leaves, dyn_def, stat, name, background=False, small=None):
-    options = _options_of(leaves, small)
+def _program(fn, leaves, dyn_def, stat, name, background=False, small=None,
+             options=None, pool=None):
+    if options is None:
+        options = _options_of(leaves, small)
     mkey = _memory_key(fn, leaves, dyn_def, stat, options)
     with _lock:
         program = _memory.get(mkey)
@@ -466,7 +479,7 @@ def _program(fn, leaves, dyn_def, stat, name, background=False, small=None):
                 _remember(mkey, prog)
                 return prog
 
-            _pending[mkey] = _pool.submit(work)
+            _pending[mkey] = (pool or _pool).submit(work)
             return None
     if program is not None or background:
         return program
@@ -527,3 +540,45 @@ def prefetch(fn, *args, name: "str | None" = None, small: "bool | None" = None) 
     )
     leaves, dyn_def, stat = _split(args)
     _program(fn, leaves, dyn_def, stat, _label(fn, name), background=True, small=small)
+
+
+def warm(fn, *args, name: "str | None" = None):
+    """The outputs of `fn(*args)` from its *warm* program, or None while there is none.
+
+    A warm program is the whole of a call as one program compiled with XLA's full
+    pipeline (`gru_bif._compile.warm_options`): seconds more to compile than the small
+    quick-compiled programs a first call runs, but one dispatch and the fastest code
+    when it runs. It is compiled in a background thread when its key is asked for a
+    second time (a system called again is likely called many times) and a core is
+    spare (`spare_core`); the first time a key is asked for, a copy on disk (written by
+    an earlier process) is loaded if there is one. Until it is ready the caller runs
+    its quick programs: the two give the same results to rounding. Never in compile
+    mode "fast"."""
+    options = warm_options()
+    if options is None:
+        return None
+    leaves, dyn_def, stat = _split(args)
+    mkey = _memory_key(fn, leaves, dyn_def, stat, options)
+    label = _label(fn, name)
+    with _lock:
+        program = _memory.get(mkey)
+        asked = _asked.get(mkey, 0)
+        if program is None:
+            _asked[mkey] = asked + 1
+            while len(_asked) > MAX_PROGRAMS:
+                _asked.pop(next(iter(_asked)))
+    if program is None and asked == 0 and _cache_dir is not None:
+        program = _get(fn, leaves, dyn_def, stat, label, options, build=False)
+        if program is not None:
+            _remember(mkey, program)
+    elif program is None and asked >= 1 and spare_core():
+        _program(fn, leaves, dyn_def, stat, label, background=True, options=options,
+                 pool=_warm_pool)
+    return None if program is None else program(leaves)
+
+
+def wait(timeout: "float | None" = None) -> None:
+    """Wait for the programs compiling in the background (prefetched and warm ones)."""
+    with _lock:
+        futures = list(_pending.values())
+    concurrent.futures.wait(futures, timeout=timeout)

@@ -7,6 +7,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # persistent compilation cache for the rest of the session (jaxlib 0.10.2 was seen to
 # crash serialising one of the later tests' executables into it).
 os.environ["GRU_BIF_NO_CACHE"] = "1"
+# No warm programs (a system called again, compiled once more in the background): the
+# suite calls hundreds of systems twice, and background compilations on a 2-core
+# machine would only make its timing depend on load. `test_programs` switches them on
+# for the test of warm programs.
+os.environ["GRU_BIF_WARM"] = "0"
 
 import jax
 

@@ -168,12 +168,12 @@ def test_location_and_data_programs_are_shared_across_branches():
                          max_steps=150, direction="both")
     names = []
 
-    def spy(fn, leaves, dyn_def, stat, name, background=False, small=None):
+    def spy(fn, leaves, dyn_def, stat, name, background=False, small=None, **kw):
         key = _programs._memory_key(fn, leaves, dyn_def, stat,
                                     _programs._options_of(leaves, small))
         if key not in _programs._memory and key not in _programs._pending:
             names.append(fn.__name__)
-        return original(fn, leaves, dyn_def, stat, name, background, small)
+        return original(fn, leaves, dyn_def, stat, name, background, small, **kw)
 
     original = _programs._program
     _programs._program = spy
@@ -185,6 +185,52 @@ def test_location_and_data_programs_are_shared_across_branches():
     kinds = np.asarray(b.special.kind)[: int(b.special.count)]
     assert list(kinds) == [gru_bif.SpecialKind.FOLD]  # the upper fold, located again
     assert names == ["_loop_program"], names
+
+
+def test_a_system_called_again_runs_as_one_warm_program(monkeypatch):
+    """The second call of a system compiles its warm program in the background
+    (`gru_bif._programs.warm`); once ready, calls with new parameter values run it —
+    no quick program is called — with the same results as the quick programs (1e-13)
+    and the folds of p = x³ − q x at p = ∓2q/3·√(q/3); mode "fast" has none."""
+    from gru_bif import _compile
+
+    monkeypatch.setattr(_programs, "spare_core", lambda: True)
+    assert _compile.warm_options() is None  # the suite turns them off (conftest)
+    monkeypatch.setattr(_compile, "_warm", _compile._warm)  # restored after the test
+    gru_bif.set_compile_mode(warm=True)
+    kw = dict(p_min=-1.0, p_max=1.0, ds=0.05, max_steps=200)
+
+    def run(q):
+        pr = gru_bif.Problem(_cusp_field, {"p": -1.0, "q": q}, "p")
+        return gru_bif.continuation(pr, jnp.array([1.2, 0.0]), -1.0, **kw)
+
+    quick = run(1.0)
+    run(1.2)  # called again: the warm program compiles in the background
+    _programs.wait()
+
+    def refuse(*a, **k):
+        raise AssertionError("a quick program ran instead of the warm one")
+
+    with monkeypatch.context() as m:
+        m.setattr(_programs, "compiled", refuse)
+        warm, warm_q = run(1.0), run(1.5)
+    a, b = _fields(quick), _fields(warm)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_allclose(np.asarray(a[k]), np.asarray(b[k]), rtol=0, atol=1e-13,
+                                   err_msg=k)
+    kinds = np.asarray(warm_q.special.kind)[: int(warm_q.special.count)]
+    folds = np.sort(np.asarray(warm_q.special.p)[: len(kinds)][kinds == gru_bif.SpecialKind.FOLD])
+    exact = 2 * 1.5 / 3 * (1.5 / 3) ** 0.5
+    np.testing.assert_allclose(folds, [-exact, exact], atol=1e-13)
+    try:
+        gru_bif.set_compile_mode("fast")
+        assert _compile.warm_options() is None
+    finally:
+        gru_bif.set_compile_mode("auto")
+    assert _compile.warm_options() == ()
+    gru_bif.set_compile_mode(warm=False)
+    assert _compile.warm_options() is None
 
 
 def test_compile_modes_give_the_same_points_and_are_validated():

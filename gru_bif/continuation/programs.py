@@ -16,8 +16,8 @@ from .._compile import filter_jit
 from .._results import RESULTS
 from ..branch import Branch, SpecialKind, SpecialPoints
 from .engine import (
-    _brackets, _check_shapes, _jac, _kinds, _locate_bracket, _mask_rows, _run_direction,
-    _run_loop, _select, _StaticSettings, join_directions, PseudoArclength,
+    _brackets, _check_shapes, _continuation_jit, _jac, _kinds, _locate_bracket, _mask_rows,
+    _run_direction, _run_loop, _select, _StaticSettings, join_directions, PseudoArclength,
 )
 
 
@@ -203,16 +203,51 @@ def _take_program(p, x, data, take, base_p, base_x, base_data):
             {k: one(a, base_data[k]) for k, a in data.items()})
 
 
+_BRANCH_FIELDS = ("x", "p", "stable", "n_unstable", "ds", "newton_iterations", "num_points")
+_SPECIAL_FIELDS = ("kind", "p", "x", "index", "precision", "located", "tangent", "data",
+                   "count")
+
+
+def _whole_program(cp, u0, settings, static, directions, tangent0):
+    """The warm program (`gru_bif._programs.warm`): the whole continuation as one
+    program (`_continuation_jit`), its `Branch` as a dict of arrays."""
+    b = _continuation_jit(cp, u0, settings, static, directions, tangent0)
+    out = {f: getattr(b, f) for f in _BRANCH_FIELDS}
+    out["special"] = {f: getattr(b.special, f) for f in _SPECIAL_FIELDS}
+    out["result"] = b.result._value
+    out["stats"] = dict(b.stats)
+    return out
+
+
+def _branch_of(out: dict, cp) -> Branch:
+    special = SpecialPoints(**out.pop("special"))
+    result = _result_item(out.pop("result"))
+    return Branch(**out, special=special, result=result, param_name=cp.param_name)
+
+
 def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=None,
-                          cp_diff=None):
+                          cp_diff=None, warm: bool = True):
     """`_continuation_jit` for concrete inputs, run as separate programs (see above);
     the same branch, rows and special points. With `cp_diff` (the same problem carrying
     autodiff tracers, e.g. under an eager `jax.grad`: `cp` is its `stop_gradient`), the
     run is not differentiated; implicit derivatives are attached afterwards by one small
     program (`_attach_program`): the rows, and the special points by the defining
-    systems of the kinds found only."""
+    systems of the kinds found only.
+
+    With `warm` (and no `cp_diff`), a call whose system, shapes and options were seen
+    before runs as one *warm* program once it is ready (`_whole_program`, compiled in
+    the background with XLA's full pipeline: `gru_bif._programs.warm`); same results
+    to rounding. Drivers that call this many times within one call of their own
+    (`continue_cycles`) pass `warm=False`."""
     from .. import _programs
 
+    if warm and cp_diff is None:
+        # a system called again runs as one program, compiled meanwhile in the
+        # background with XLA's full pipeline (about 3x faster than the programs below)
+        out = _programs.warm(_whole_program, cp, u0, settings, static, directions,
+                             tangent0)
+        if out is not None:
+            return _branch_of(out, cp)
     sloc = _locate_static(static)
     # a small system's programs compile with the quickest pipeline (`gru_bif._compile`)
     small = u0.shape[0] <= SMALL_SYSTEM

@@ -557,7 +557,7 @@ def continue_cycles(
     first = True
     while True:
         c, settings, static = build(cp, u, cur_ds)
-        br = continuation_programs(c, u, settings, static, (1.0,), t)
+        br = continuation_programs(c, u, settings, static, (1.0,), t, warm=False)
         n = int(br.num_points)
         res = int(np.asarray(br.result._value))  # compared on the host
         if n == 0 or (n == 1 and first and res in _codes(RESULTS.start_not_converged,
