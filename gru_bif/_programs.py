@@ -28,25 +28,22 @@ continuation loop does.
 import concurrent.futures
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import pathlib
-import platform
 import threading
-import types
 import warnings
 
 import equinox as eqx
 import jax
 import numpy as np
 
-from ._compile import SMALL_PROGRAM, options_key, warm_options
+from ._compile import SMALL_PROGRAM, options_key, upgrade_options, warm_options
+from ._fingerprint import FORMAT as _FORMAT, disk_key as _disk_key
 
 __all__ = ["set_program_cache", "program_cache_dir", "clear_program_cache", "cache_root",
-           "default_program_cache", "compiled", "prefetch", "warm", "wait"]
+           "default_program_cache", "compiled", "prefetch", "warm", "wait", "settle"]
 
-_FORMAT = 3
 _MAGIC = b"GRUBIFPROG"
 _cache_dir: "pathlib.Path | None" = None
 _memory: dict = {}
@@ -59,6 +56,10 @@ _warm_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
                                                    thread_name_prefix="gru_bif-warm")
 #: how often each warm program's key was asked for (bounded like `_memory`)
 _asked: dict = {}
+#: background recompilations of quick programs (`_upgrade`) not yet waited for
+_upgrades: set = set()
+#: quick programs that have run twice and wait for `settle` to recompile them
+_wanted: list = []
 
 
 def set_program_cache(directory: "str | os.PathLike | None") -> None:
@@ -104,6 +105,7 @@ def clear_program_cache(memory: bool = True, disk: bool = True) -> int:
         with _lock:
             _memory.clear()
             _asked.clear()
+            _wanted.clear()
     if disk and _cache_dir is not None:
         for f in _cache_dir.glob("*.prog"):
             try:
@@ -112,175 +114,6 @@ def clear_program_cache(memory: bool = True, disk: bool = True) -> int:
             except OSError:
                 pass
     return removed
-
-
-# --------------------------------------------------------------------------- fingerprints
-class _Uncacheable(Exception):
-    pass
-
-
-_TRUSTED = ("jax", "jaxlib", "numpy", "equinox", "lineax", "optimistix", "diffrax",
-            "gru_bif", "math", "builtins", "operator", "functools", "cmath", "typing",
-            "abc", "enum", "collections", "dataclasses", "jaxtyping")
-_PLAIN = (type(None), bool, int, float, complex, str, bytes, type(Ellipsis))
-
-
-def _trusted(module: "str | None") -> bool:
-    return bool(module) and module.split(".")[0] in _TRUSTED
-
-
-def _array_value(a) -> tuple:
-    a = np.asarray(a)
-    return ("const", a.dtype.str, a.shape, hashlib.sha256(a.tobytes()).hexdigest())
-
-
-def _code(code: types.CodeType, memo, depth) -> tuple:
-    consts = tuple(
-        _code(c, memo, depth) if isinstance(c, types.CodeType) else _fp(c, memo, depth, False)
-        for c in code.co_consts
-    )
-    return ("code", code.co_code.hex(), consts, code.co_names, code.co_varnames,
-            code.co_freevars, code.co_argcount, code.co_kwonlyargcount, code.co_flags)
-
-
-def _names(code: types.CodeType) -> set:
-    out = set(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            out |= _names(c)
-    return out
-
-
-def _function(f: types.FunctionType, memo, depth) -> tuple:
-    if _trusted(f.__module__):
-        return ("lib", f.__module__, f.__qualname__)
-    key = id(f)
-    if key in memo:
-        return ("recursive", f.__qualname__)
-    memo[key] = True
-    if depth > 20:
-        raise _Uncacheable("functions nested too deeply")
-    globs = {}
-    for name in sorted(_names(f.__code__)):
-        if name in f.__globals__:
-            globs[name] = _fp(f.__globals__[name], memo, depth + 1, False)
-    closure = tuple(
-        _fp(c.cell_contents, memo, depth + 1, False) for c in (f.__closure__ or ())
-    )
-    return ("function", f.__qualname__, _code(f.__code__, memo, depth), globs, closure,
-            _fp(f.__defaults__, memo, depth + 1, False),
-            _fp(f.__kwdefaults__, memo, depth + 1, False))
-
-
-def _fp(obj, memo, depth, arrays_dynamic):
-    """A hashable description of `obj` that changes whenever the program built from it
-    could. Arrays are described by shape and dtype where they are the program's inputs
-    (`arrays_dynamic`), by value where they are constants (closures, globals)."""
-    if isinstance(obj, _PLAIN):
-        return (type(obj).__name__, repr(obj))
-    if isinstance(obj, (np.ndarray, np.generic, jax.Array)):
-        if arrays_dynamic and eqx.is_array(obj):
-            return ("array", np.dtype(obj.dtype).str, tuple(obj.shape))
-        if isinstance(obj, jax.core.Tracer):
-            raise _Uncacheable("a traced value")
-        return _array_value(obj)
-    if isinstance(obj, (tuple, list)):
-        return (type(obj).__name__, tuple(_fp(x, memo, depth, arrays_dynamic) for x in obj))
-    if isinstance(obj, dict):
-        items = sorted(obj.items(), key=lambda kv: repr(kv[0]))
-        return ("dict", tuple((repr(k), _fp(v, memo, depth, arrays_dynamic)) for k, v in items))
-    if isinstance(obj, types.ModuleType):
-        if not _trusted(obj.__name__):
-            raise _Uncacheable(f"module {obj.__name__}")
-        return ("module", obj.__name__)
-    if isinstance(obj, functools.partial):
-        return ("partial", _fp(obj.func, memo, depth + 1, False),
-                _fp(obj.args, memo, depth, arrays_dynamic),
-                _fp(obj.keywords, memo, depth, arrays_dynamic))
-    if isinstance(obj, types.FunctionType):
-        return _function(obj, memo, depth)
-    if isinstance(obj, types.MethodType):
-        return ("method", _fp(obj.__func__, memo, depth + 1, False),
-                _fp(obj.__self__, memo, depth + 1, arrays_dynamic))
-    if isinstance(obj, type):
-        if _trusted(obj.__module__):
-            return ("class", obj.__module__, obj.__qualname__)
-        return ("class", obj.__qualname__,
-                tuple(_fp(b, memo, depth + 1, False) for b in obj.__bases__),
-                tuple((k, _fp(v, memo, depth + 1, False)) for k, v in sorted(vars(obj).items())
-                      if isinstance(v, (types.FunctionType, _PLAIN, property, staticmethod,
-                                        classmethod))))
-    if isinstance(obj, (property, staticmethod, classmethod)):
-        return (type(obj).__name__, _fp(getattr(obj, "fget", None) or obj.__func__, memo,
-                                        depth + 1, False))
-    if isinstance(obj, eqx.Module) or hasattr(obj, "__dataclass_fields__"):
-        cls = type(obj)
-        stack = memo.setdefault("objects on the path", set())
-        if id(obj) in stack:  # a cycle (e.g. a bound method's __self__)
-            return ("cycle", cls.__qualname__)
-        if depth > 60:
-            raise _Uncacheable("objects nested too deeply")
-        stack.add(id(obj))
-        try:
-            fields = tuple(
-                (name, _fp(getattr(obj, name), memo, depth + 1, arrays_dynamic))
-                for name in sorted(getattr(obj, "__dataclass_fields__", {}))
-            )
-        finally:
-            stack.discard(id(obj))
-        return ("object", _fp(cls, memo, depth + 1, False), fields)
-    module = getattr(obj, "__module__", None) or type(obj).__module__
-    if _trusted(module) and _trusted(type(obj).__module__):
-        # library callables (ufuncs, jitted and custom-derivative functions, enum items)
-        name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-        if name is not None:
-            return ("lib", module, name)
-        if isinstance(obj, (np.dtype,)) or type(obj).__name__ in ("dtype",):
-            return ("dtype", str(obj))
-        r = repr(obj)
-        if " at 0x" not in r:
-            return ("repr", type(obj).__qualname__, r)
-    raise _Uncacheable(f"an object of type {type(obj).__qualname__}")
-
-
-@functools.cache
-def _environment() -> str:
-    src = hashlib.sha256()
-    root = pathlib.Path(__file__).resolve().parent
-    for f in sorted(root.rglob("*.py")):
-        src.update(str(f.relative_to(root)).encode())
-        src.update(f.read_bytes())
-    versions = {}
-    for dist in ("jax", "jaxlib", "numpy", "equinox", "lineax", "optimistix", "diffrax"):
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            versions[dist] = None
-    cpu = platform.machine()
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("model name", "flags")):
-                cpu += line
-    except OSError:
-        pass
-    dev = jax.devices()[0]
-    return json.dumps([_FORMAT, src.hexdigest(), versions, cpu, dev.platform,
-                       dev.device_kind, jax.device_count(),
-                       os.environ.get("XLA_FLAGS", ""),
-                       bool(jax.config.read("jax_enable_x64"))])
-
-
-def _disk_key(name: str, args, options: tuple = ()) -> "str | None":
-    try:
-        fp = _fp(args, {}, 0, True)
-    except _Uncacheable:
-        return None
-    h = hashlib.sha256()
-    h.update(_environment().encode())
-    h.update(repr(options).encode())
-    h.update(name.encode())
-    h.update(repr(fp).encode())
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- programs
@@ -294,9 +127,62 @@ class _Program:
         self.out_def = jax.tree.structure(skeleton)
         self.lapack = lapack  # calls LAPACK (a loading process must prepare it first)
         self.storable = storable  # may be serialised (see `_build`)
+        # tiered compilation: a quickly compiled program keeps its lowered module and
+        # the options to recompile it with once it is called again (`_upgrade`)
+        self.lowered = None
+        self.upgrade = None
+        self.calls = 0
+        self.store = None  # writes it to the disk cache (set by `_get`)
 
     def __call__(self, leaves):
+        if self.upgrade is not None:
+            self.calls += 1
+            if self.calls == 2:
+                with _lock:
+                    _wanted.append(self)
         return jax.tree.unflatten(self.out_def, self.executable(*leaves))
+
+
+def settle() -> None:
+    """Start the recompilations a call has earned: each quickly compiled program that
+    has now run at least twice is recompiled with its better options
+    (`gru_bif._compile.upgrade_options`) in the background, from its kept lowered
+    module (no tracing: XLA compiles without Python's lock), and the new executable
+    is swapped in when ready (and replaces the one on disk). Entry points call this as
+    they return, so that the work never competes with the call itself; only when a
+    core is spare (else at a later call)."""
+    if not _wanted or not spare_core():
+        return
+    with _lock:
+        programs = list(_wanted)
+        _wanted.clear()
+    for program in programs:
+        _upgrade(program)
+
+
+def _upgrade(program: _Program) -> None:
+    options, lowered = program.upgrade, program.lowered
+    if options is None or lowered is None:
+        return
+    program.upgrade = None
+
+    def work():
+        _watch_cache_hits()
+        _hits.count = 0
+        try:
+            executable = lowered.compile(compiler_options=dict(options) or None)
+        except Exception:  # the quick executable stays
+            return
+        program.executable, program.lowered = executable, None
+        if program.store is not None and _hits.count == 0:
+            try:
+                program.store()
+            except Exception:  # a read-only cache: the program still runs
+                pass
+
+    with _lock:
+        _upgrades.add(_warm_pool.submit(work))
+        _upgrades.difference_update([f for f in _upgrades if f.done()])
 
 
 def _split(args):
@@ -351,8 +237,12 @@ def _build(fn, leaves, dyn_def, stat, options, fresh=False):
     # An executable that JAX's own persistent cache loaded cannot be serialised again
     # (seen with jaxlib 0.10.2 on CPU: the copy fails with "Function ... not found" when
     # run in another process): such a program is used, never stored.
-    return _Program(executable, skeleton[0], lapack="lapack" in lowered.as_text(),
-                    storable=_hits.count == 0)
+    program = _Program(executable, skeleton[0], lapack="lapack" in lowered.as_text(),
+                       storable=_hits.count == 0)
+    upgrade = upgrade_options(options)
+    if upgrade is not None:
+        program.lowered, program.upgrade = lowered, upgrade
+    return program
 
 
 _hits = threading.local()
@@ -452,6 +342,9 @@ def _get(fn, leaves, dyn_def, stat, name, options, build=True):
     if not build:
         return None
     program = _build(fn, leaves, dyn_def, stat, options, fresh=path is not None)
+    if path is not None:
+        n_in = len(leaves)
+        program.store = lambda: _store(path, key, program, n_in)
     if path is not None and program.storable:
         try:
             _store(path, key, program, len(leaves))
@@ -503,19 +396,60 @@ def _remember(mkey, program):
             _memory.pop(next(iter(_memory)))
 
 
+#: [(monotonic time, idle ticks, total ticks) of the last look, idle cores then]
+_cpu_sample: list = []
+
+
+def _idle_cores() -> "float | None":
+    """Idle cores, on average, over the last interval of at least 0.1 s between two
+    looks (from `/proc/stat`, Linux); None before there are two looks or without
+    `/proc/stat`."""
+    import time
+
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()[1:]
+    except OSError:
+        return None
+    ticks = [int(v) for v in fields]
+    idle, total = ticks[3] + (ticks[4] if len(ticks) > 4 else 0), sum(ticks)
+    now = time.monotonic()
+    with _lock:
+        if not _cpu_sample:
+            _cpu_sample[:] = [(now, idle, total), None]
+        prev, last = _cpu_sample
+        if now - prev[0] >= 0.1 and total > prev[2]:
+            last = _cores() * (idle - prev[1]) / (total - prev[2])
+            _cpu_sample[:] = [(now, idle, total), last]
+    return last
+
+
+_idle_cores()  # the first sample: a first call measures from the import on
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def spare_core() -> bool:
     """Whether a background compilation would find an idle core (at least two cores,
-    and a load average below the number of cores minus one): on a busy machine it
-    would only slow the main thread down."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
+    and about one of them idle since the last look: from `/proc/stat` where there is
+    one, else a load average below the number of cores minus one): on a busy machine
+    it would only slow the main thread down."""
+    cores = _cores()
+    if cores < 2:
+        return False
+    idle = _idle_cores()
+    if idle is not None:
+        return idle >= 0.75
     try:
         load = os.getloadavg()[0]
     except OSError:
         load = 0.0
-    return cores >= 2 and load < cores - 1
+    return load < cores - 1
 
 
 def _label(fn, name):
@@ -580,5 +514,5 @@ def warm(fn, *args, name: "str | None" = None):
 def wait(timeout: "float | None" = None) -> None:
     """Wait for the programs compiling in the background (prefetched and warm ones)."""
     with _lock:
-        futures = list(_pending.values())
+        futures = list(_pending.values()) + list(_upgrades)
     concurrent.futures.wait(futures, timeout=timeout)

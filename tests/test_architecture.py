@@ -14,7 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "gru_bif"
 FLOORS = {
     # 0: shared internals (they import only each other)
     "_custom_types": 0, "_lazy": 0, "_io": 0, "_results": 0, "_linalg": 0, "_util": 0,
-    "_compile": 0, "_programs": 0, "_krylov": 0,
+    "_compile": 0, "_programs": 0, "_fingerprint": 0, "_krylov": 0,
     # infrastructure: many systems over devices and processes (import only the above)
     "distributed": 0, "batch": 0,
     # 1: models (vector fields: they know nothing of problems or continuation)

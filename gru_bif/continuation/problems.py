@@ -55,6 +55,10 @@ class AbstractContinuationProblem(eqx.Module):
         `None`, the Euclidean norm). A boundary-value problem returns quadrature
         weights here, so that a step measures the orbit by its integral norm (AUTO's
         choice) and the number of steps does not grow with the mesh.
+    - `system_size(n1)`: the size of the underlying system, for choosing how its
+        programs compile (`gru_bif._compile`): the number of unknowns `n1` by default;
+        a problem that discretises orbits of an ODE says the ODE's dimension (its
+        operations are many and small, like a small system's).
     """
 
     @abc.abstractmethod
@@ -105,6 +109,10 @@ class AbstractContinuationProblem(eqx.Module):
     def arclength_weights(self, u: Array) -> "Array | None":
         """Weights of the step norm at `u` (see the class docstring); `None`: Euclidean."""
         return None
+
+    def system_size(self, n1: int) -> int:
+        """The size of the underlying system (see the class docstring)."""
+        return n1
 
     def attach_points(self, X: Array) -> Array:
         """Attach derivatives w.r.t. the problem's arguments to branch points `X`

@@ -29,8 +29,10 @@ from .engine import (
 # the range, so every branch of a system shares them; the location program compiles in
 # a background thread while the loop compiles (see `gru_bif._programs`).
 LOCATE_CHUNK = 4
-#: systems with at most this many unknowns count as small (`gru_bif._compile`, mode
-#: "auto": compiled with the quickest pipeline; their run time is dispatch, not math)
+#: systems with at most this many unknowns (or an orbit problem's ODE of at most this
+#: dimension: `system_size`) count as small (`gru_bif._compile`, mode "auto": compiled
+#: with the quickest pipeline, and recompiled with XLA's in the background once called
+#: again; their run time is mostly dispatch)
 SMALL_SYSTEM = 16
 _STAT_KEYS = ("steps", "attempts", "rejected", "newton_iterations")
 
@@ -225,6 +227,23 @@ def _branch_of(out: dict, cp) -> Branch:
     return Branch(**out, special=special, result=result, param_name=cp.param_name)
 
 
+def prefetch_programs(cp, u0, settings, static, directions: tuple, tangent0=None) -> None:
+    """Compile the programs a `continuation_programs` call with these shapes will run
+    (its loop, then its location program) in the background, for a driver that has
+    other work to do first (`continue_cycles` computes its first tangent meanwhile);
+    only when a core is spare (`gru_bif._programs.spare_core`)."""
+    from .. import _programs
+
+    if not _programs.spare_core() or len(directions) != 1:
+        return
+    small = cp.system_size(u0.shape[0]) <= SMALL_SYSTEM
+    _programs.prefetch(_loop_program, cp, u0, settings, static, directions, tangent0,
+                       small=small)
+    _programs.prefetch(_locate_program,
+                       *_placeholders(cp, u0, settings, _locate_static(static)),
+                       small=small)
+
+
 def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=None,
                           cp_diff=None, warm: bool = True):
     """`_continuation_jit` for concrete inputs, run as separate programs (see above);
@@ -250,7 +269,7 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
             return _branch_of(out, cp)
     sloc = _locate_static(static)
     # a small system's programs compile with the quickest pipeline (`gru_bif._compile`)
-    small = u0.shape[0] <= SMALL_SYSTEM
+    small = cp.system_size(u0.shape[0]) <= SMALL_SYSTEM
     if _programs.spare_core():
         # the location program compiles on the other core while the loop compiles
         _programs.prefetch(_locate_program, *_placeholders(cp, u0, settings, sloc),
@@ -364,6 +383,8 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
             data,
         )
     points = SpecialPoints(**special, data=data, count=count)
+    if warm:
+        _programs.settle()  # programs that ran twice: recompiled in the background now
     return Branch(
         x=x,
         p=p_rows,

@@ -48,7 +48,7 @@ from ..branch import Branch, SpecialKind, SpecialPoints
 from ..problem import AbstractParam
 from ..collocation.mesh import node_times
 from .collocation import CollocationProblem, _error_monitor, _max_error
-from .mesh import adapt_mesh, with_mesh
+from .mesh import _adapt, adapt_mesh, with_mesh
 from .views import CycleBranch
 
 __all__ = ["CycleBranchEnd", "continue_cycles"]
@@ -107,7 +107,9 @@ class CycleBranchEnd:
 
 
 # --------------------------------------------------------------------------- helpers
-@filter_jit
+# The helpers below run once per segment of a branch, on a few vectors: compiled as
+# small programs (`gru_bif._compile`: the quickest pipeline in mode "auto").
+@filter_jit(small=True)
 def _row_info(cp: CollocationProblem, x_rows, p_rows):
     """Per row (on `cp`'s mesh): collocation error, amplitude and the centred orbit
     (node deviations from the mean, weighted) for the zero-amplitude test."""
@@ -124,13 +126,13 @@ def _row_info(cp: CollocationProblem, x_rows, p_rows):
     return jnp.where(safe, err, jnp.nan), jnp.where(safe, amp, jnp.nan), dev, mean
 
 
-@filter_jit
+@filter_jit(small=True)
 def _rel_error(cp, u):
     X, _, _ = cp.split(u)
     return _max_error(cp, u) / (1 + jnp.max(jnp.abs(X)))
 
 
-@filter_jit
+@filter_jit(small=True)
 def _refine_exact(cp: CollocationProblem, X, mesh, factor: int):
     """Node values of the orbit `X` (on `mesh`, `cp.ntst` intervals) on the mesh with
     every interval split into `factor` equal parts: the same piecewise polynomial."""
@@ -144,7 +146,7 @@ def _refine_exact(cp: CollocationProblem, X, mesh, factor: int):
     return fine, vals
 
 
-@filter_jit
+@filter_jit(small=True)
 def _transfer(cp_old, cp_new, v):
     """A vector `v = (nodes, T, p)` (a solution or a tangent) carried from `cp_old`'s
     mesh to `cp_new`'s by evaluating its node part as a piecewise polynomial."""
@@ -153,12 +155,12 @@ def _transfer(cp_old, cp_new, v):
     return cp_new.pack(Xn, T, p)
 
 
-@filter_jit
+@filter_jit(small=True)
 def _jacobian(cp, u):
     return jax.jacfwd(cp.residual)(u)
 
 
-@filter_jit
+@filter_jit(small=True)
 def _null_vector(cp, u):
     """The null vector of `H_u` (the branch's tangent, unnormalised orientation)."""
     J = jax.jacfwd(cp.residual)(u)
@@ -190,6 +192,39 @@ def _bordered_tangent(cp, u, ref):
     return t / jnp.linalg.norm(t)
 
 
+def _prefetch(cp, u, built, adapt_every: int) -> None:
+    """Compile, in background threads, what a first `continue_cycles` call will run
+    with these shapes: the continuation loop and location programs
+    (`prefetch_programs`), and the per-segment helpers (`_row_info`, the tangent, the
+    mesh move, the error and the transfer), so that a first call waits for the slowest
+    of them rather than for their sum. Only with a spare core; the compiled code is
+    what later calls find in the caches."""
+    import threading
+
+    from .. import _programs
+    from ..continuation.programs import prefetch_programs
+
+    if not _programs.spare_core():
+        return
+    c, settings, static = built
+    prefetch_programs(c, u, settings, static, (1.0,), u)
+    x_rows = np.zeros((adapt_every + 1, u.shape[0] - 1), u.dtype)
+    p_rows = np.zeros(adapt_every + 1, u.dtype)
+    floor = np.asarray(0.05, u.dtype)
+    jobs = ((_row_info, (cp, x_rows, p_rows)), (_oriented_tangent, (c, u, u)),
+            (_adapt, (cp, u, cp.ntst, floor)), (_rel_error, (cp, u)),
+            (_transfer, (cp, cp, u)))
+
+    def work():
+        for fn, args in jobs:
+            try:  # compiled, not run: a later call with these shapes reuses it
+                fn.lower(*args).compile()
+            except Exception:  # noqa: BLE001 - the call itself will compile (and say)
+                pass
+
+    threading.Thread(target=work, name="gru_bif-prefetch", daemon=True).start()
+
+
 def _tangent_at(cp, u, orient=None):
     """A tangent of the branch at `u` (null vector of `H_u`), oriented to have a
     positive step-norm product with `orient` if given (then found by one bordered
@@ -199,17 +234,17 @@ def _tangent_at(cp, u, orient=None):
     return _oriented_tangent(cp, u, orient)
 
 
-@filter_jit
+@filter_jit(small=True)
 def _oriented_tangent(cp, u, orient):
     return _orient(cp, u, _bordered_tangent(cp, u, orient), orient)
 
 
-@filter_jit
+@filter_jit(small=True)
 def _first_tangent(cp, u):
     return _growth_sign(cp, u, _bordered_tangent(cp, u, _start_border(cp, u)))
 
 
-@filter_jit
+@filter_jit(small=True)
 def _signed_null_vector(cp, u):
     return _growth_sign(cp, u, _null_vector(cp, u))
 
@@ -258,12 +293,12 @@ def _locate_hopf(problem, x, p, omega):
     return np.asarray(y[:d]), float(y[d]), abs(float(y[d + 1])), float(l1)
 
 
-@filter_jit
+@filter_jit(small=True)
 def _jac_x(problem, x, p):
     return jax.jacfwd(lambda y: problem.F(y, p))(x)
 
 
-@filter_jit
+@filter_jit(small=True)
 def _hopf_solve(problem, y0, c):
     import optimistix as optx
 
@@ -529,12 +564,6 @@ def continue_cycles(
     ntst_max = 4 * cp.ntst if ntst_max is None else int(ntst_max)
     adapt_every = int(adapt_every)
 
-    # the start: on the problem's mesh, adapted to the start cycle
-    t = np.asarray(_auto_tangent(cp, u))
-    if direction == "forward" and float(t[-1]) < 0 or direction == "backward" and float(
-            t[-1]) > 0:
-        t = -t
-
     def build(cp_, u_, ds_):
         c, u_full, settings, static = build_continuation(
             cp_, u_[:-1], u_[-1], p_min=p_min, p_max=p_max, ds=ds_, ds_min=ds_min,
@@ -542,6 +571,15 @@ def continue_cycles(
             target_newton=3, max_angle=0.6, max_special_points=max_special_points,
             algorithm=PseudoArclength(), hopf="off", stability=True)
         return c, settings, static
+
+    # first calls: the loop program and the helpers compile on the other core while
+    # this thread finds the first tangent and compiles the loop
+    _prefetch(cp, u, build(cp, u, float(ds)), adapt_every)
+    # the start: on the problem's mesh, adapted to the start cycle
+    t = np.asarray(_auto_tangent(cp, u))
+    if direction == "forward" and float(t[-1]) < 0 or direction == "backward" and float(
+            t[-1]) > 0:
+        t = -t
 
     rows = []        # (x_row, p, stable, n_unstable, err, mesh, ntst)
     specials = []    # (kind, p, x_row, mesh, ntst, index, precision, located, data)
@@ -696,7 +734,11 @@ def continue_cycles(
         else:
             failures = 0
             cur_ds = min(cur_ds * 1.5, ds_max)
-    return _assemble(cp, rows, specials, end, stop)
+    out = _assemble(cp, rows, specials, end, stop)
+    from .. import _programs
+
+    _programs.settle()  # programs that ran twice: recompiled in the background now
+    return out
 
 
 def _codes(*items) -> tuple:

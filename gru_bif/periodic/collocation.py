@@ -278,33 +278,9 @@ class CollocationProblem(AbstractContinuationProblem):
         """`(H(u), lin)` with `lin` a `CollocationLinearization`: per mesh interval the
         Jacobian of its collocation equations w.r.t. its `ncol + 1` nodes, the period
         and the parameter (one small `jacfwd` per interval, vmapped), and the phase
-        row (linear in the nodes). `O(ntst)` work instead of a dense `O(ntst²)` Jacobian."""
-        dtype = u.dtype
-        N, m, d = self.ntst, self.ncol, self.dim
-        X, T, p = self.split(u)
-        w, L, Ld, _ = self._basis_arrays(dtype)
-        h = jnp.diff(self.mesh).astype(dtype)
-        blocks = self._blocks(X)
-
-        def local(Y, hj, T, p):
-            args = self.problem.param.set(self.problem.args, p)
-            xc = L @ Y
-            fc = jax.vmap(lambda x: self.problem.f(0.0, x, args))(xc).astype(dtype)
-            r = (Ld @ Y - hj * T * fc).reshape(-1)
-            return r, r
-
-        jl = jax.vmap(jax.jacfwd(local, argnums=(0, 2, 3), has_aux=True),
-                      in_axes=(0, 0, None, None))
-        (A, aT, ap), coll = jl(blocks, h, T, p)
-        ref = self._blocks(self.reference.astype(dtype))
-        dref = jnp.einsum("kl,jld->jkd", Ld, ref)
-        phase = jnp.sum(w[None, :, None] * jnp.einsum("kl,jld->jkd", L, blocks) * dref)
-        cY = jnp.einsum("k,kl,jkd->jld", w, L, dref)  # ∂phase/∂(block nodes)
-        cX = jnp.zeros((N * m, d), dtype).at[block_index(N, m)].add(cY)
-        H = jnp.concatenate([coll.reshape(-1), phase[None]])
-        lin = CollocationLinearization(
-            A=A.reshape(N, m * d, (m + 1) * d), aT=aT, ap=ap, cX=cX)
-        return H, lin
+        row (linear in the nodes). `O(ntst)` work instead of a dense `O(ntst²)` Jacobian.
+        (One nested program, traced once per shape however many places call it.)"""
+        return _linearize(self, u)
 
     def bordered_solve(self, u, lin, w, rhs, with_det: bool = False):
         """Solve `[H_u; wᵀ] x = rhs` by condensation (AUTO's strategy): in every mesh
@@ -340,6 +316,10 @@ class CollocationProblem(AbstractContinuationProblem):
         wT = 1.0 / jnp.maximum(jnp.abs(T), jnp.finfo(dtype).tiny) ** 2
         return jnp.concatenate([wn, jnp.stack([wT, jnp.ones((), dtype)])])
 
+    def system_size(self, n1: int) -> int:
+        """The ODE's dimension (see `AbstractContinuationProblem`)."""
+        return self.dim
+
     @property
     def extra_kinds(self) -> tuple:
         if self.detect and self.dim >= 3:
@@ -353,6 +333,9 @@ class CollocationProblem(AbstractContinuationProblem):
     def monodromy(self, u) -> Float[Array, "d d"]:
         """The monodromy matrix by condensation of the collocation equations (see
         `gru_bif.periodic.floquet`)."""
+        return _monodromy(self, u)
+
+    def _monodromy(self, u):
         dtype = u.dtype
         N, m, d = self.ntst, self.ncol, self.dim
         X, T, p = self.split(u)
@@ -474,6 +457,44 @@ class CollocationLinearization(eqx.Module):
     cX: Array
 
 
+@filter_jit
+def _monodromy(cp: CollocationProblem, u):
+    """`CollocationProblem.monodromy` (one nested program)."""
+    return cp._monodromy(u)
+
+
+@filter_jit
+def _linearize(cp: CollocationProblem, u):
+    """`CollocationProblem.linearize`."""
+    dtype = u.dtype
+    N, m, d = cp.ntst, cp.ncol, cp.dim
+    X, T, p = cp.split(u)
+    w, L, Ld, _ = cp._basis_arrays(dtype)
+    h = jnp.diff(cp.mesh).astype(dtype)
+    blocks = cp._blocks(X)
+
+    def local(Y, hj, T, p):
+        args = cp.problem.param.set(cp.problem.args, p)
+        xc = L @ Y
+        fc = jax.vmap(lambda x: cp.problem.f(0.0, x, args))(xc).astype(dtype)
+        r = (Ld @ Y - hj * T * fc).reshape(-1)
+        return r, r
+
+    jl = jax.vmap(jax.jacfwd(local, argnums=(0, 2, 3), has_aux=True),
+                  in_axes=(0, 0, None, None))
+    (A, aT, ap), coll = jl(blocks, h, T, p)
+    ref = cp._blocks(cp.reference.astype(dtype))
+    dref = jnp.einsum("kl,jld->jkd", Ld, ref)
+    phase = jnp.sum(w[None, :, None] * jnp.einsum("kl,jld->jkd", L, blocks) * dref)
+    cY = jnp.einsum("k,kl,jkd->jld", w, L, dref)  # ∂phase/∂(block nodes)
+    cX = jnp.zeros((N * m, d), dtype).at[block_index(N, m)].add(cY)
+    H = jnp.concatenate([coll.reshape(-1), phase[None]])
+    lin = CollocationLinearization(
+        A=A.reshape(N, m * d, (m + 1) * d), aT=aT, ap=ap, cX=cX)
+    return H, lin
+
+
+@filter_jit
 def _condensed_solve(cp: CollocationProblem, lin: CollocationLinearization, w, rhs,
                      with_det: bool):
     N, m, d = cp.ntst, cp.ncol, cp.dim

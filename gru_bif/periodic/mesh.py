@@ -62,7 +62,7 @@ def adapt_mesh(
     return cp_new, u_new
 
 
-@filter_jit
+@filter_jit(small=True)
 def _adapt(cp, u, ntst_new, floor):
     _, deriv = _error_monitor(cp, u)
     theta = deriv ** (1.0 / (cp.ncol + 1))
