@@ -58,6 +58,8 @@ _warm_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
 _asked: dict = {}
 #: background recompilations of quick programs (`_upgrade`) not yet waited for
 _upgrades: set = set()
+#: how many quick programs were recompiled so far (for benchmarks and tests)
+_upgraded = 0
 #: quick programs that have run twice and wait for `settle` to recompile them
 _wanted: list = []
 
@@ -167,6 +169,7 @@ def _upgrade(program: _Program) -> None:
     program.upgrade = None
 
     def work():
+        global _upgraded
         _watch_cache_hits()
         _hits.count = 0
         try:
@@ -174,6 +177,8 @@ def _upgrade(program: _Program) -> None:
         except Exception:  # the quick executable stays
             return
         program.executable, program.lowered = executable, None
+        with _lock:
+            _upgraded += 1
         if program.store is not None and _hits.count == 0:
             try:
                 program.store()
