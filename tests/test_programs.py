@@ -233,6 +233,58 @@ def test_a_system_called_again_runs_as_one_warm_program(monkeypatch):
     assert _compile.warm_options() is None
 
 
+def _tiered(x, n):
+    # a small program: a loop of tiny operations (module level: keyed by identity)
+    return jax.lax.fori_loop(0, n, lambda i, y: jnp.sin(y) + 0.1 * i, x)
+
+
+def test_quick_programs_that_ran_twice_are_recompiled_after_the_call(monkeypatch):
+    """Tiered compilation (`gru_bif._programs.settle`): a program compiled with the
+    quickest pipeline keeps its lowered module; once it has run twice, `settle` (called
+    as entry points return) recompiles it at optimisation level 1 in the background and
+    swaps the executable in — same results; nothing before it has run twice, nothing in
+    mode "fast" or with warm programs off."""
+    from gru_bif import _compile
+
+    if jax.default_backend() != "cpu":
+        pytest.skip("compile options are CPU-only")
+    monkeypatch.setattr(_compile, "_warm", True)
+    monkeypatch.setattr(_programs, "spare_core", lambda: True)
+    x = np.linspace(0.0, 1.0, 5)
+    first = _programs.compiled(_tiered, x, 7, small=True)
+    leaves, dyn_def, stat = _programs._split((x, 7))
+    key = _programs._memory_key(_tiered, leaves, dyn_def, stat,
+                                _programs._options_of(leaves, True))
+    program = _programs._memory[key]
+    assert program.lowered is not None
+    assert program.upgrade == tuple(_compile.compile_options(False).items())
+    quick = program.executable
+    done = _programs._upgraded
+    _programs.settle()
+    _programs.wait()
+    assert program.executable is quick  # ran once: not yet
+    second = _programs.compiled(_tiered, x + 1.0, 7, small=True)
+    _programs.settle()
+    _programs.wait()
+    assert _programs._upgraded == done + 1
+    assert program.executable is not quick and program.lowered is None
+    third = _programs.compiled(_tiered, x + 1.0, 7, small=True)
+    np.testing.assert_allclose(np.asarray(third), np.asarray(second), rtol=1e-14, atol=0)
+    ref = x
+    for i in range(7):
+        ref = np.sin(ref) + 0.1 * i
+    np.testing.assert_allclose(np.asarray(first), ref, rtol=1e-14, atol=0)
+    assert _compile.upgrade_options(tuple(_compile.compile_options(True).items())) is not None
+    try:
+        gru_bif.set_compile_mode("fast")
+        assert _compile.upgrade_options(tuple(_compile.compile_options(True).items())) is None
+    finally:
+        gru_bif.set_compile_mode("auto")
+    gru_bif.set_compile_mode(warm=False)
+    assert _compile.upgrade_options(tuple(_compile.compile_options(True).items())) is None
+    assert isinstance(_programs._idle_cores(), (float, type(None)))
+
+
 def test_compile_modes_give_the_same_points_and_are_validated():
     """gru_bif compiles its programs with per-program XLA options (`gru_bif._compile`):
     every mode finds the same folds (p = x − x³ has them at ±2/(3√3)); a bad mode is
