@@ -6,7 +6,7 @@ other name is imported on first use (PEP 562), so that a script that only contin
 equilibria does not pay for Diffrax, the periodic-orbit solvers or matplotlib.
 """
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"
 
 from ._compile import compile_mode as compile_mode, set_compile_mode as set_compile_mode
 from ._lazy import lazy_exports as _lazy_exports

@@ -23,6 +23,17 @@ written for another key is deleted and recompiled, never trusted.
 `prefetch(fn, *args)` compiles in a background thread (XLA compiles without holding
 Python's lock), so that on two cores the location program compiles while the
 continuation loop does.
+
+Repeated calls get better code in the background, when a core is idle (`spare_core`)
+and warm programs are on (`gru_bif._compile.warm_options`):
+
+- `warm(fn, *args)`: the whole of a call as one program with XLA's full pipeline,
+  compiled once its key is asked for a second time and used once ready;
+- tiered compilation: a program compiled with the quickest pipeline keeps its lowered
+  module; once it has run twice, `settle()` (called as entry points return) recompiles
+  it at optimisation level 1 and swaps the executable in (and onto disk).
+
+`wait()` waits for all background work (benchmarks, tests).
 """
 
 import concurrent.futures

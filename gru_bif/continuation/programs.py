@@ -31,8 +31,9 @@ from .engine import (
 LOCATE_CHUNK = 4
 #: systems with at most this many unknowns (or an orbit problem's ODE of at most this
 #: dimension: `system_size`) count as small (`gru_bif._compile`, mode "auto": compiled
-#: with the quickest pipeline, and recompiled with XLA's in the background once called
-#: again; their run time is mostly dispatch)
+#: with the quickest pipeline, and recompiled at optimisation level 1 in the background
+#: once they have run twice: `gru_bif._programs.settle`; their run time is mostly
+#: dispatch)
 SMALL_SYSTEM = 16
 _STAT_KEYS = ("steps", "attempts", "rejected", "newton_iterations")
 
@@ -262,7 +263,7 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
 
     if warm and cp_diff is None:
         # a system called again runs as one program, compiled meanwhile in the
-        # background with XLA's full pipeline (about 3x faster than the programs below)
+        # background with XLA's full pipeline (one dispatch instead of four to six)
         out = _programs.warm(_whole_program, cp, u0, settings, static, directions,
                              tangent0)
         if out is not None:
