@@ -481,15 +481,17 @@ def compiled(fn, *args, name: "str | None" = None, small: "bool | None" = None):
     return _program(fn, leaves, dyn_def, stat, _label(fn, name), small=small)(leaves)
 
 
-def prefetch(fn, *args, name: "str | None" = None, small: "bool | None" = None) -> None:
+def prefetch(fn, *args, name: "str | None" = None, small: "bool | None" = None) -> bool:
     """Compile `fn`'s program for `args` (arrays or `jax.ShapeDtypeStruct`s) in a
-    background thread; a later `compiled` call with the same shapes waits for it."""
+    background thread; a later `compiled` call with the same shapes waits for it.
+    Returns whether it was not compiled yet (False: it is in memory)."""
     args = jax.tree.map(
         lambda x: np.zeros(x.shape, x.dtype) if isinstance(x, jax.ShapeDtypeStruct) else x,
         args,
     )
     leaves, dyn_def, stat = _split(args)
-    _program(fn, leaves, dyn_def, stat, _label(fn, name), background=True, small=small)
+    return _program(fn, leaves, dyn_def, stat, _label(fn, name), background=True,
+                    small=small) is None
 
 
 def warm(fn, *args, name: "str | None" = None):

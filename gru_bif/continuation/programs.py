@@ -228,21 +228,23 @@ def _branch_of(out: dict, cp) -> Branch:
     return Branch(**out, special=special, result=result, param_name=cp.param_name)
 
 
-def prefetch_programs(cp, u0, settings, static, directions: tuple, tangent0=None) -> None:
+def prefetch_programs(cp, u0, settings, static, directions: tuple, tangent0=None) -> bool:
     """Compile the programs a `continuation_programs` call with these shapes will run
     (its loop, then its location program) in the background, for a driver that has
     other work to do first (`continue_cycles` computes its first tangent meanwhile);
-    only when a core is spare (`gru_bif._programs.spare_core`)."""
+    only when a core is spare (`gru_bif._programs.spare_core`). Returns whether the
+    loop was not compiled yet (a first call with these shapes)."""
     from .. import _programs
 
-    if not _programs.spare_core() or len(directions) != 1:
-        return
+    if len(directions) != 1 or not _programs.spare_core():
+        return False
     small = cp.system_size(u0.shape[0]) <= SMALL_SYSTEM
-    _programs.prefetch(_loop_program, cp, u0, settings, static, directions, tangent0,
-                       small=small)
+    new = _programs.prefetch(_loop_program, cp, u0, settings, static, directions,
+                             tangent0, small=small)
     _programs.prefetch(_locate_program,
                        *_placeholders(cp, u0, settings, _locate_static(static)),
                        small=small)
+    return new
 
 
 def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=None,

@@ -197,17 +197,15 @@ def _prefetch(cp, u, built, adapt_every: int) -> None:
     with these shapes: the continuation loop and location programs
     (`prefetch_programs`), and the per-segment helpers (`_row_info`, the tangent, the
     mesh move, the error and the transfer), so that a first call waits for the slowest
-    of them rather than for their sum. Only with a spare core; the compiled code is
-    what later calls find in the caches."""
+    of them rather than for their sum. Only with a spare core, and only when the loop
+    was not compiled yet; the compiled code is what later calls find in the caches."""
     import threading
 
-    from .. import _programs
     from ..continuation.programs import prefetch_programs
 
-    if not _programs.spare_core():
-        return
     c, settings, static = built
-    prefetch_programs(c, u, settings, static, (1.0,), u)
+    if not prefetch_programs(c, u, settings, static, (1.0,), u):
+        return  # not a first call with these shapes (or no spare core): all compiled
     x_rows = np.zeros((adapt_every + 1, u.shape[0] - 1), u.dtype)
     p_rows = np.zeros(adapt_every + 1, u.dtype)
     floor = np.asarray(0.05, u.dtype)
