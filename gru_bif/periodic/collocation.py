@@ -335,7 +335,7 @@ class CollocationProblem(AbstractContinuationProblem):
         `gru_bif.periodic.floquet`)."""
         return _monodromy(self, u)
 
-    def _monodromy(self, u):
+    def _monodromy_body(self, u):
         dtype = u.dtype
         N, m, d = self.ntst, self.ncol, self.dim
         X, T, p = self.split(u)
@@ -459,13 +459,16 @@ class CollocationLinearization(eqx.Module):
 
 @filter_jit
 def _monodromy(cp: CollocationProblem, u):
-    """`CollocationProblem.monodromy` (one nested program)."""
-    return cp._monodromy(u)
+    """`CollocationProblem.monodromy` as one nested program: traced once per shape
+    however many places in a program call it."""
+    return cp._monodromy_body(u)
 
 
 @filter_jit
 def _linearize(cp: CollocationProblem, u):
-    """`CollocationProblem.linearize`."""
+    """The body of `CollocationProblem.linearize`, one nested program: traced once per
+    shape however many places in a program call it (the corrector, the tangent, the
+    test functions)."""
     dtype = u.dtype
     N, m, d = cp.ntst, cp.ncol, cp.dim
     X, T, p = cp.split(u)
