@@ -56,7 +56,7 @@ if _mode not in _MODES:
     _mode = "auto"
 _resolved: "tuple | None" = None
 _lock = threading.Lock()
-#: whether a system called again gets a warm program (see `warm_options`)
+#: whether repeated calls get better code in the background (see `warm_options`)
 _warm = os.environ.get("GRU_BIF_WARM", "1").strip() != "0"
 
 
@@ -125,7 +125,7 @@ def _options(small: bool = False) -> tuple:
 
 def warm_options() -> "tuple | None":
     """The options of *warm* programs (`gru_bif._programs.warm`: a whole call as one
-    program, compiled in the background once a system is called again, for the fastest
+    program, compiled in the background once repeated calls have earned it, for the fastest
     repeated calls): XLA's defaults; None when they are off (`set_compile_mode(warm=
     False)`) and in mode "fast", which compiles nothing twice."""
     return None if _mode == "fast" or not _warm else ()
@@ -133,7 +133,8 @@ def warm_options() -> "tuple | None":
 
 def upgrade_options(options: tuple) -> "tuple | None":
     """The options a program compiled with `options` is recompiled with in the
-    background once it is called again (tiered compilation, `gru_bif._programs`):
+    background once repeated calls have earned it (tiered compilation,
+    `gru_bif._programs.settle`):
     in mode "auto", a program compiled with the quickest pipeline gets the options of
     the mode's other programs (optimisation level 1: on a cycle branch's loop 31 ms a
     call against 39 ms with XLA's defaults and 49 ms quick); None for every other

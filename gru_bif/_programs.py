@@ -28,10 +28,14 @@ Repeated calls get better code in the background, when a core is idle (`spare_co
 and warm programs are on (`gru_bif._compile.warm_options`):
 
 - `warm(fn, *args)`: the whole of a call as one program with XLA's full pipeline,
-  compiled once its key is asked for a second time and used once ready;
+  compiled once its key has been asked for repeatedly and used once ready;
 - tiered compilation: a program compiled with the quickest pipeline keeps its lowered
-  module; once it has run twice, `settle()` (called as entry points return) recompiles
-  it at optimisation level 1 and swaps the executable in (and onto disk).
+  module; once it has run in repeated calls, `settle` (called as entry points return)
+  recompiles it at optimisation level 1 and swaps the executable in (and onto disk).
+
+Both start only once the repeated calls have taken `AMORTIZE_S` seconds (after their
+first): a process waits at exit for a compilation under way, and a short script must
+not pay for code it will not use.
 
 `wait()` waits for all background work (benchmarks, tests).
 """
@@ -65,14 +69,32 @@ _pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=
 # hold up a first call's prefetched location program
 _warm_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
                                                    thread_name_prefix="gru_bif-warm")
+
+
+def _drop_queued_work() -> None:
+    """At interpreter exit, nothing queued in the background is needed any more: drop
+    what has not started, so that a script's exit waits at most for the compilation
+    under way (Python joins these threads at exit)."""
+    for pool in (_pool, _warm_pool):
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+try:  # runs before concurrent.futures joins its threads (Python ≥ 3.9)
+    threading._register_atexit(_drop_queued_work)
+except AttributeError:  # pragma: no cover - another Python: queued work runs out
+    pass
 #: how often each warm program's key was asked for (bounded like `_memory`)
 _asked: dict = {}
 #: background recompilations of quick programs (`_upgrade`) not yet waited for
 _upgrades: set = set()
 #: how many quick programs were recompiled so far (for benchmarks and tests)
 _upgraded = 0
-#: quick programs that have run twice and wait for `settle` to recompile them
-_wanted: list = []
+#: quick programs that ran since the last `settle` (their upgrade pending)
+_ran: set = set()
+#: the warm-program key asked for by the call under way (per thread), and seconds of
+#: calls charged to each key (see `settle`)
+_asking = threading.local()
+_warm_spent: dict = {}
 
 
 def set_program_cache(directory: "str | os.PathLike | None") -> None:
@@ -118,7 +140,8 @@ def clear_program_cache(memory: bool = True, disk: bool = True) -> int:
         with _lock:
             _memory.clear()
             _asked.clear()
-            _wanted.clear()
+            _ran.clear()
+            _warm_spent.clear()
     if disk and _cache_dir is not None:
         for f in _cache_dir.glob("*.prog"):
             try:
@@ -141,36 +164,65 @@ class _Program:
         self.lapack = lapack  # calls LAPACK (a loading process must prepare it first)
         self.storable = storable  # may be serialised (see `_build`)
         # tiered compilation: a quickly compiled program keeps its lowered module and
-        # the options to recompile it with once it is called again (`_upgrade`)
+        # the options to recompile it with once repeated calls earned it (`settle`)
         self.lowered = None
         self.upgrade = None
-        self.calls = 0
+        self.epochs = 0  # entry-point calls it ran in (see `settle`)
+        self.spent = 0.0  # seconds of those calls after its first
         self.store = None  # writes it to the disk cache (set by `_get`)
 
     def __call__(self, leaves):
         if self.upgrade is not None:
-            self.calls += 1
-            if self.calls == 2:
-                with _lock:
-                    _wanted.append(self)
+            with _lock:
+                _ran.add(self)
         return jax.tree.unflatten(self.out_def, self.executable(*leaves))
 
 
-def settle() -> None:
-    """Start the recompilations a call has earned: each quickly compiled program that
-    has now run at least twice is recompiled with its better options
-    (`gru_bif._compile.upgrade_options`) in the background, from its kept lowered
-    module (no tracing: XLA compiles without Python's lock), and the new executable
-    is swapped in when ready (and replaces the one on disk). Entry points call this as
-    they return, so that the work never competes with the call itself; only when a
-    core is spare (else at a later call)."""
-    if not _wanted or not spare_core():
-        return
+#: background work starts only once the calls that would gain from it have taken this
+#: many seconds (after their first call, which compiled): it then costs at most a few
+#: times the work already done — a process that exits waits for a compilation under
+#: way, so a script of two quick calls must not start one
+AMORTIZE_S = 1.0
+
+
+def settle(elapsed: float) -> None:
+    """Called by entry points as they return, with the call's duration `elapsed`: start
+    the background work repeated calls have earned (never competing with a call).
+
+    - A quickly compiled program that ran in this call and in an earlier one is
+      charged the call's time; once charged `AMORTIZE_S`, it is recompiled with its
+      better options (`gru_bif._compile.upgrade_options`) from its kept lowered module
+      (no tracing: XLA compiles without Python's lock), and the new executable is
+      swapped in when ready (and replaces the one on disk).
+    - A warm program asked for in this call (`warm`) and in an earlier one is charged
+      likewise; once charged `AMORTIZE_S`, it compiles in the background.
+
+    Only when a core is spare (`spare_core`; else at a later call)."""
     with _lock:
-        programs = list(_wanted)
-        _wanted.clear()
-    for program in programs:
+        ran = list(_ran)
+        _ran.clear()
+    asked = getattr(_asking, "now", None)
+    _asking.now = None
+    for program in ran:
+        program.epochs += 1
+        if program.epochs >= 2:
+            program.spent += elapsed
+    warm_job = None
+    if asked is not None:
+        mkey, job = asked
+        if _asked.get(mkey, 0) >= 2:
+            with _lock:
+                _warm_spent[mkey] = spent = _warm_spent.get(mkey, 0.0) + elapsed
+            if spent >= AMORTIZE_S:
+                warm_job = job
+    due = [p for p in ran
+           if p.epochs >= 2 and p.spent >= AMORTIZE_S and p.upgrade is not None]
+    if not (due or warm_job) or not spare_core():
+        return  # they stay due: a later call tries again
+    for program in due:
         _upgrade(program)
+    if warm_job is not None:
+        warm_job()
 
 
 def _upgrade(program: _Program) -> None:
@@ -500,10 +552,10 @@ def warm(fn, *args, name: "str | None" = None):
     A warm program is the whole of a call as one program compiled with XLA's full
     pipeline (`gru_bif._compile.warm_options`): seconds more to compile than the small
     quick-compiled programs a first call runs, but one dispatch and the fastest code
-    when it runs. It is compiled in a background thread when its key is asked for a
-    second time (a system called again is likely called many times) and a core is
-    spare (`spare_core`); the first time a key is asked for, a copy on disk (written by
-    an earlier process) is loaded if there is one. Until it is ready the caller runs
+    when it runs. It is compiled in a background thread once the calls of its key after
+    the first have taken `AMORTIZE_S` seconds (`settle`) and a core is spare
+    (`spare_core`); the first time a key is asked for, a copy on disk (written by an
+    earlier process) is loaded if there is one. Until it is ready the caller runs
     its quick programs: the two give the same results to rounding. Never in compile
     mode "fast"."""
     options = warm_options()
@@ -523,9 +575,11 @@ def warm(fn, *args, name: "str | None" = None):
         program = _get(fn, leaves, dyn_def, stat, label, options, build=False)
         if program is not None:
             _remember(mkey, program)
-    elif program is None and asked >= 1 and spare_core():
-        _program(fn, leaves, dyn_def, stat, label, background=True, options=options,
-                 pool=_warm_pool)
+    if program is None:
+        # charged by `settle` at the end of this call; compiled once it has earned it
+        _asking.now = (mkey, lambda: _program(fn, leaves, dyn_def, stat, label,
+                                              background=True, options=options,
+                                              pool=_warm_pool))
     return None if program is None else program(leaves)
 
 

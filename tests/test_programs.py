@@ -195,6 +195,7 @@ def test_a_system_called_again_runs_as_one_warm_program(monkeypatch):
     from gru_bif import _compile
 
     monkeypatch.setattr(_programs, "spare_core", lambda: True)
+    monkeypatch.setattr(_programs, "AMORTIZE_S", 0.0)  # at once, not after 1 s of calls
     assert _compile.warm_options() is None  # the suite turns them off (conftest)
     monkeypatch.setattr(_compile, "_warm", _compile._warm)  # restored after the test
     gru_bif.set_compile_mode(warm=True)
@@ -250,6 +251,7 @@ def test_quick_programs_that_ran_twice_are_recompiled_after_the_call(monkeypatch
         pytest.skip("compile options are CPU-only")
     monkeypatch.setattr(_compile, "_warm", True)
     monkeypatch.setattr(_programs, "spare_core", lambda: True)
+    monkeypatch.setattr(_programs, "AMORTIZE_S", 0.0)  # at once, not after 1 s of calls
     x = np.linspace(0.0, 1.0, 5)
     first = _programs.compiled(_tiered, x, 7, small=True)
     leaves, dyn_def, stat = _programs._split((x, 7))
@@ -260,11 +262,11 @@ def test_quick_programs_that_ran_twice_are_recompiled_after_the_call(monkeypatch
     assert program.upgrade == tuple(_compile.compile_options(False).items())
     quick = program.executable
     done = _programs._upgraded
-    _programs.settle()
+    _programs.settle(0.0)
     _programs.wait()
-    assert program.executable is quick  # ran once: not yet
+    assert program.executable is quick  # ran in one call only: not yet
     second = _programs.compiled(_tiered, x + 1.0, 7, small=True)
-    _programs.settle()
+    _programs.settle(0.0)
     _programs.wait()
     assert _programs._upgraded == done + 1
     assert program.executable is not quick and program.lowered is None

@@ -19,6 +19,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 def _setup_jax(args) -> None:
     import jax
 
+    if "GRU_BIF_WARM" not in os.environ:
+        # a command is one short process: no background compilation for calls that
+        # come again (a warm program would only delay the exit; `GRU_BIF_WARM=1` asks)
+        from .._compile import set_compile_mode
+
+        set_compile_mode(warm=False)
+
     if not getattr(args, "float32", False):
         jax.config.update("jax_enable_x64", True)
     if not getattr(args, "no_cache", False) and not os.environ.get("GRU_BIF_NO_CACHE"):

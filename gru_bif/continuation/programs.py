@@ -32,7 +32,7 @@ LOCATE_CHUNK = 4
 #: systems with at most this many unknowns (or an orbit problem's ODE of at most this
 #: dimension: `system_size`) count as small (`gru_bif._compile`, mode "auto": compiled
 #: with the quickest pipeline, and recompiled at optimisation level 1 in the background
-#: once they have run twice: `gru_bif._programs.settle`; their run time is mostly
+#: once repeated calls have earned it: `gru_bif._programs.settle`; their run time is mostly
 #: dispatch)
 SMALL_SYSTEM = 16
 _STAT_KEYS = ("steps", "attempts", "rejected", "newton_iterations")
@@ -261,10 +261,13 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
     the background with XLA's full pipeline: `gru_bif._programs.warm`); same results
     to rounding. Drivers that call this many times within one call of their own
     (`continue_cycles`) pass `warm=False`."""
+    import time
+
     from .. import _programs
 
+    t_start = time.perf_counter()
     if warm and cp_diff is None:
-        # a system called again runs as one program, compiled meanwhile in the
+        # repeated calls of a system run as one program, compiled meanwhile in the
         # background with XLA's full pipeline (one dispatch instead of four to six)
         out = _programs.warm(_whole_program, cp, u0, settings, static, directions,
                              tangent0)
@@ -387,7 +390,8 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
         )
     points = SpecialPoints(**special, data=data, count=count)
     if warm:
-        _programs.settle()  # programs that ran twice: recompiled in the background now
+        # repeated calls that have earned it: better code compiled in the background
+        _programs.settle(time.perf_counter() - t_start)
     return Branch(
         x=x,
         p=p_rows,

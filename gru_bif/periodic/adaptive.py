@@ -220,7 +220,8 @@ def _prefetch(cp, u, built, adapt_every: int) -> None:
             except Exception:  # noqa: BLE001 - the call itself will compile (and say)
                 pass
 
-    threading.Thread(target=work, name="gru_bif-prefetch", daemon=True).start()
+    # not a daemon: a process exits only after it (a compile cut off at exit can crash)
+    threading.Thread(target=work, name="gru_bif-prefetch").start()
 
 
 def _tangent_at(cp, u, orient=None):
@@ -735,7 +736,8 @@ def continue_cycles(
     out = _assemble(cp, rows, specials, end, stop)
     from .. import _programs
 
-    _programs.settle()  # programs that ran twice: recompiled in the background now
+    # repeated calls that have earned it: better code compiled in the background
+    _programs.settle(time.perf_counter() - t_start)
     return out
 
 
