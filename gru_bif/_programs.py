@@ -213,6 +213,8 @@ def settle(elapsed: float) -> None:
         if _asked.get(mkey, 0) >= 2:
             with _lock:
                 _warm_spent[mkey] = spent = _warm_spent.get(mkey, 0.0) + elapsed
+                while len(_warm_spent) > MAX_PROGRAMS:  # bounded like `_asked`
+                    _warm_spent.pop(next(iter(_warm_spent)))
             if spent >= AMORTIZE_S:
                 warm_job = job
     due = [p for p in ran
