@@ -67,10 +67,11 @@ def set_compile_mode(mode: "str | None" = None, *, warm: "bool | None" = None) -
     everywhere: long runs of many calls) or `"xla"` (XLA's defaults); see
     `gru_bif._compile`. `None` keeps the mode.
 
-    `warm` (default on; the environment variable `GRU_BIF_WARM=0` turns it off): a
-    system continued again gets a *warm* program, the whole continuation as one program
-    compiled in the background with XLA's full pipeline and used once ready (about 2x
-    faster repeated calls; never in mode `"fast"`).
+    `warm` (default on; the environment variable `GRU_BIF_WARM=0` turns it off):
+    repeated calls get better code compiled in the background once they have taken a
+    second (`gru_bif._programs.settle`): a system's whole continuation as one *warm*
+    program with XLA's full pipeline, and quickly compiled programs recompiled at
+    optimisation level 1 (never in mode `"fast"`).
 
     Programs already compiled are kept; new ones use the new mode (and new disk-cache
     keys)."""
@@ -136,8 +137,9 @@ def upgrade_options(options: tuple) -> "tuple | None":
     background once repeated calls have earned it (tiered compilation,
     `gru_bif._programs.settle`):
     in mode "auto", a program compiled with the quickest pipeline gets the options of
-    the mode's other programs (optimisation level 1: on a cycle branch's loop 31 ms a
-    call against 39 ms with XLA's defaults and 49 ms quick); None for every other
+    the mode's other programs (optimisation level 1: a warm cycle branch took 31 ms
+    with it, 39 ms with XLA's defaults and 49 ms quick; `benchmarks/RESULTS.md` §9,
+    0.7.0); None for every other
     program and mode, and when warm programs are off (`warm_options`)."""
     if _mode != "auto" or warm_options() is None or not options or options != _options(True):
         return None

@@ -228,6 +228,11 @@ def _branch_of(out: dict, cp) -> Branch:
     return Branch(**out, special=special, result=result, param_name=cp.param_name)
 
 
+def _small(cp, u0) -> bool:
+    """Whether `cp`'s programs count as a small system's (`SMALL_SYSTEM`)."""
+    return cp.system_size(u0.shape[0]) <= SMALL_SYSTEM
+
+
 def prefetch_programs(cp, u0, settings, static, directions: tuple, tangent0=None) -> bool:
     """Compile the programs a `continuation_programs` call with these shapes will run
     (its loop, then its location program) in the background, for a driver that has
@@ -238,7 +243,7 @@ def prefetch_programs(cp, u0, settings, static, directions: tuple, tangent0=None
 
     if len(directions) != 1 or not _programs.spare_core():
         return False
-    small = cp.system_size(u0.shape[0]) <= SMALL_SYSTEM
+    small = _small(cp, u0)
     new = _programs.prefetch(_loop_program, cp, u0, settings, static, directions,
                              tangent0, small=small)
     _programs.prefetch(_locate_program,
@@ -275,7 +280,7 @@ def continuation_programs(cp, u0, settings, static, directions: tuple, tangent0=
             return _branch_of(out, cp)
     sloc = _locate_static(static)
     # a small system's programs compile with the quickest pipeline (`gru_bif._compile`)
-    small = cp.system_size(u0.shape[0]) <= SMALL_SYSTEM
+    small = _small(cp, u0)
     if _programs.spare_core():
         # the location program compiles on the other core while the loop compiles
         _programs.prefetch(_locate_program, *_placeholders(cp, u0, settings, sloc),
